@@ -1,0 +1,73 @@
+"""Plain data passed between loaders, the chunker and the store."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+STANCES = ("prohibits", "requires", "permits", "recommends", "informs")
+BASES = ("official-text", "official-summary", "press-reports")
+KINDS = ("strategy", "guideline", "law", "decree", "checklist", "programme", "notice")
+
+
+@dataclass
+class Block:
+    """One structural piece of a loaded document: a heading or a run of text."""
+
+    kind: Literal["heading", "text"]
+    text: str
+    level: int = 0
+    anchor: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    page: int | None = None
+
+
+@dataclass
+class LoadedDocument:
+    """A document as read from disk, before chunking."""
+
+    doc_id: str
+    lang: str
+    title: str
+    path: str
+    blocks: list[Block]
+    issuer: str = ""
+    issued: str = ""
+    kind: str = "guideline"
+    basis: str = "official-text"
+    source: str = ""
+    note: str = ""
+    fmt: str = "md"
+
+
+@dataclass
+class Chunk:
+    """One embeddable, citable piece of a section."""
+
+    id: str
+    text: str
+    embed_text: str
+    metadata: dict[str, str | int | float | bool]
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def detect_lang(text: str) -> str:
+    """'ko' when at least a fifth of the letters are Hangul, else 'en'."""
+    sample = text[:20_000]
+    letters = len(_LETTER.findall(sample))
+    if not letters:
+        return "en"
+    return "ko" if len(_HANGUL.findall(sample)) / letters >= 0.2 else "en"
+
+
+def slugify(text: str, max_len: int = 60) -> str:
+    """A stable, readable id fragment: lowercase words (Hangul kept) joined by hyphens."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    words = re.findall(r"[^\W_]+", text)
+    slug = "-".join(words)[:max_len].strip("-")
+    return slug or "section"

@@ -1,0 +1,409 @@
+"""Read guideline files into :class:`LoadedDocument` objects, keeping their structure.
+
+One loader per format (Markdown with YAML front matter, plain text in any common Korean office
+encoding, PDF, DOCX, HTML, HWPX).  Every failure is raised as :class:`LoadError` with a reason a
+person can act on; nothing else escapes :func:`load_file`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from ingest.documents import BASES, KINDS, Block, LoadedDocument, detect_lang, slugify
+from ingest.legal import match_heading
+from ingest.settings import REPO_ROOT
+
+SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".hwpx")
+_MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
+_MAX_ZIP_RATIO = 200
+
+
+class LoadError(Exception):
+    """A file that cannot be ingested, with the reason."""
+
+
+def display_path(path: Path) -> str:
+    """The path as shown in citations: relative to the repository when inside it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_file(path: Path, max_bytes: int | None = None) -> LoadedDocument:
+    """Load one file of any supported format.
+
+    Raises:
+        LoadError: unsupported type, empty, oversized, corrupt or undecodable file.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise LoadError(f"unsupported file type '{suffix or path.name}' (supported: {', '.join(SUPPORTED)})")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise LoadError("empty file")
+    if max_bytes is not None and size > max_bytes:
+        raise LoadError(f"file too large: {size / 1e6:.1f} MB (limit {max_bytes / 1e6:.1f} MB)")
+    loader = _LOADERS[suffix]
+    try:
+        doc = loader(path)
+    except LoadError:
+        raise
+    except RecursionError as exc:
+        raise LoadError("document structure nested too deeply") from exc
+    except MemoryError as exc:
+        raise LoadError("document too large to load") from exc
+    except Exception as exc:  # a parser's own error on a broken file
+        raise LoadError(f"corrupt or unreadable {suffix[1:].upper()} file: {type(exc).__name__}: {exc}"[:300]) from exc
+    if not any(b.kind == "text" and b.text.strip() for b in doc.blocks):
+        raise LoadError("no text found in the document")
+    return doc
+
+
+# --- Markdown ----------------------------------------------------------------------------------
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*(?:\{#([A-Za-z0-9_\-]+)([^}]*)\})?\s*$")
+_ATTR = re.compile(r"([A-Za-z_]+)=([A-Za-z0-9_,\-]+)")
+
+
+def _parse_front_matter(text: str) -> tuple[dict[str, object], str]:
+    if not text.startswith("---"):
+        return {}, text
+    end = text.find("\n---", 3)
+    if end < 0:
+        raise LoadError("front matter opened with '---' but never closed")
+    try:
+        meta = yaml.safe_load(text[3:end]) or {}
+    except yaml.YAMLError as exc:
+        raise LoadError(f"invalid YAML front matter: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise LoadError("front matter is not a mapping")
+    body_start = text.find("\n", end + 4)
+    return meta, text[body_start + 1 :] if body_start >= 0 else ""
+
+
+def _load_markdown(path: Path) -> LoadedDocument:
+    text = _decode(path.read_bytes())
+    meta, body = _parse_front_matter(text)
+    blocks: list[Block] = []
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            blocks.append(Block("text", "\n".join(para).strip()))
+            para.clear()
+
+    in_fence = False
+    for line in body.splitlines():
+        if line.strip().startswith("```"):
+            in_fence = not in_fence
+            continue
+        m = None if in_fence else _MD_HEADING.match(line)
+        if m:
+            flush()
+            attrs = dict(_ATTR.findall(m.group(4) or ""))
+            blocks.append(Block("heading", m.group(2).strip(), len(m.group(1)), m.group(3), attrs))
+        elif not line.strip():
+            flush()
+        else:
+            para.append(line.rstrip())
+    flush()
+    return _document(path, blocks, meta, "md")
+
+
+# --- Plain text --------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> str:
+    """Decode text in UTF-8, UTF-16 (with BOM) or CP949/EUC-KR, else the best detected guess."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="strict")
+    if b"\x00" in raw[:4096]:
+        # UTF-16 without a BOM puts the NULs of Latin text on one byte parity; anything else is binary.
+        head = raw[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        half = max(1, len(head) // 2)
+        for enc, zeros, other in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+            if zeros / half >= 0.3 and other <= zeros * 0.05:
+                try:
+                    decoded = raw.decode(enc)
+                except UnicodeDecodeError:
+                    continue
+                if _looks_textual(decoded):
+                    return decoded
+        raise LoadError("binary content, not text")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp949")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:1_000_000]).best()
+    if best is None or not _looks_textual(str(best)):
+        raise LoadError("undecodable text: not UTF-8, UTF-16 or CP949/EUC-KR")
+    return raw.decode(best.encoding, errors="replace")
+
+
+def _looks_textual(text: str) -> bool:
+    sample = text[:4096]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
+    return bad / len(sample) < 0.02
+
+
+def _text_blocks(lines: list[str], page: int | None = None, article: str | None = None) -> tuple[list[Block], str | None]:
+    """Turn lines of running text into blocks, making structural lines (제N조, Article N) headings."""
+    blocks: list[Block] = []
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            blocks.append(Block("text", "\n".join(para).strip(), page=page))
+            para.clear()
+
+    for line in lines:
+        rest = line.strip()
+        if not rest:
+            flush()
+            continue
+        while rest:
+            heading = match_heading(rest, article)
+            if heading is None:
+                para.append(rest)
+                break
+            flush()
+            if heading.level == 3:
+                article = heading.anchor
+            elif heading.level < 3:
+                article = None
+            blocks.append(Block("heading", heading.title, heading.level, heading.anchor, page=page))
+            if heading.level == 4:
+                para.append(rest)  # a paragraph keeps its own marker (①, (1)) in the text
+                break
+            rest = rest[len(heading.title) :].strip() if rest.startswith(heading.title) else ""
+    flush()
+    return blocks, article
+
+
+def _load_text(path: Path) -> LoadedDocument:
+    text = _decode(path.read_bytes())
+    blocks, _ = _text_blocks(text.splitlines())
+    return _document(path, blocks, {}, "txt")
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def _load_pdf(path: Path) -> LoadedDocument:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path), strict=False)
+    if reader.is_encrypted:
+        try:
+            reader.decrypt("")
+        except Exception as exc:
+            raise LoadError("encrypted PDF (password protected)") from exc
+    blocks: list[Block] = []
+    article: str | None = None
+    for number, page in enumerate(reader.pages, start=1):
+        page_text = (page.extract_text() or "").replace("\x00", "")
+        page_blocks, article = _text_blocks(page_text.splitlines(), page=number, article=article)
+        blocks.extend(page_blocks)
+    title = str((reader.metadata or {}).get("/Title") or "") if reader.metadata else ""
+    return _document(path, blocks, {"title": title} if title else {}, "pdf")
+
+
+# --- DOCX ----------------------------------------------------------------------------------------
+
+
+def _load_docx(path: Path) -> LoadedDocument:
+    import docx
+
+    document = docx.Document(str(path))
+    blocks: list[Block] = []
+    article: str | None = None
+    for para in document.paragraphs:
+        text = para.text.strip()
+        if not text:
+            continue
+        style = (para.style.name if para.style is not None else "") or ""
+        level = _heading_level(style)
+        if level:
+            legal = match_heading(text, article)
+            blocks.append(Block("heading", text, level, legal.anchor if legal else None))
+            article = legal.anchor if legal and legal.level == 3 else article
+        else:
+            more, article = _text_blocks([text], article=article)
+            blocks.extend(more)
+    for table in document.tables:
+        rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
+        if any(r.strip(" |") for r in rows):
+            blocks.append(Block("text", "\n".join(rows)))
+    title = document.core_properties.title or ""
+    return _document(path, blocks, {"title": title} if title else {}, "docx")
+
+
+def _heading_level(style: str) -> int:
+    name = style.lower()
+    if name == "title":
+        return 1
+    for prefix in ("heading", "개요", "outline", "제목"):
+        if name.startswith(prefix):
+            digits = re.findall(r"\d+", name)
+            return min(int(digits[0]), 6) if digits else 1
+    return 0
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def _load_html(path: Path) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(_decode(path.read_bytes()), "lxml")
+    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript", "form"]):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    blocks: list[Block] = []
+    article: str | None = None
+    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "blockquote", "dd"]):
+        if el.name in ("p", "li", "td", "dd") and el.find_parent(["li", "td", "blockquote", "dd"]) is not None:
+            continue  # counted with its container
+        text = " ".join(el.get_text(" ", strip=True).split())
+        if not text:
+            continue
+        if el.name[0] == "h" and el.name[1:].isdigit():
+            legal = match_heading(text, article)
+            anchor = el.get("id") or (legal.anchor if legal else None)
+            blocks.append(Block("heading", text, int(el.name[1]), str(anchor) if anchor else None))
+            article = legal.anchor if legal and legal.level == 3 else article
+        else:
+            more, article = _text_blocks([text], article=article)
+            blocks.extend(more)
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    return _document(path, blocks, {"title": title} if title else {}, "html")
+
+
+# --- HWPX ----------------------------------------------------------------------------------------
+
+
+def _check_zip(path: Path) -> None:
+    """Refuse zip bombs and non-zip files before any parser opens them."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise LoadError("not a valid HWPX file (not a zip container)") from exc
+    total = sum(info.file_size for info in infos)
+    packed = max(1, sum(info.compress_size for info in infos))
+    if total > _MAX_ZIP_UNCOMPRESSED or total / packed > _MAX_ZIP_RATIO:
+        raise LoadError(f"refused: HWPX expands to {total / 1e6:.0f} MB (ratio {total / packed:.0f}:1), likely a zip bomb")
+    if not any(info.filename.lower().startswith("contents/") for info in infos):
+        raise LoadError("not a valid HWPX file (no Contents/ part)")
+
+
+def _load_hwpx(path: Path) -> LoadedDocument:
+    _check_zip(path)
+    from hwpx import HwpxDocument
+
+    document = HwpxDocument.open(str(path))
+    blocks: list[Block] = []
+    article: str | None = None
+    for para in document.paragraphs:
+        text = (para.text or "").strip()
+        if not text:
+            continue
+        level = _hwpx_heading_level(document, para)
+        if level:
+            legal = match_heading(text, article)
+            blocks.append(Block("heading", text, level, legal.anchor if legal else None))
+            article = legal.anchor if legal and legal.level == 3 else article
+        else:
+            more, article = _text_blocks([text], article=article)
+            blocks.extend(more)
+    return _document(path, blocks, {}, "hwpx")
+
+
+def _hwpx_heading_level(document: object, para: object) -> int:
+    style = getattr(para, "style", None)
+    style_name = str(getattr(style, "name", "") or "")
+    if level := _heading_level(style_name):
+        return level
+    try:
+        prop = document.styles.paragraph_property(int(para.para_pr_id_ref))  # type: ignore[attr-defined]
+        heading = getattr(prop, "heading", None)
+        if heading is not None and str(getattr(heading, "type", "")).upper() == "OUTLINE":
+            return int(getattr(heading, "level", 0)) + 1
+    except (AttributeError, TypeError, ValueError, KeyError):
+        pass
+    return 0
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def _document(path: Path, blocks: list[Block], meta: dict[str, object], fmt: str) -> LoadedDocument:
+    text_sample = " ".join(b.text for b in blocks[:200])
+    # Structured formats open with the document's name; in text and PDF the first heading is
+    # usually a chapter or article, so the file name is the better title there.
+    first_heading = next((b.text for b in blocks if b.kind == "heading"), "") if fmt in ("md", "docx", "html", "hwpx") else ""
+    lang = str(meta.get("lang") or detect_lang(text_sample))
+    basis = str(meta.get("basis") or "official-text")
+    kind = str(meta.get("kind") or "guideline")
+    if basis not in BASES:
+        raise LoadError(f"front matter basis '{basis}' is not one of {', '.join(BASES)}")
+    if kind not in KINDS:
+        raise LoadError(f"front matter kind '{kind}' is not one of {', '.join(KINDS)}")
+    doc_id = str(meta.get("id") or slugify(path.stem, 80))
+    issued = meta.get("issued", "")
+    return LoadedDocument(
+        doc_id=doc_id,
+        lang=lang,
+        title=str(meta.get("title") or first_heading or path.stem),
+        path=display_path(path),
+        blocks=blocks,
+        issuer=str(meta.get("issuer") or ""),
+        issued=str(issued) if issued else "",
+        kind=kind,
+        basis=basis,
+        source=str(meta.get("source") or ""),
+        note=str(meta.get("note") or ""),
+        fmt=fmt,
+    )
+
+
+_LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".txt": _load_text,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".hwpx": _load_hwpx,
+}

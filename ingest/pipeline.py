@@ -1,0 +1,225 @@
+"""Incremental, crash-safe ingest of files and folders into the store.
+
+Chroma itself is the record of what is indexed: every chunk carries its content digest and the
+digest of the file it came from.  A run therefore
+
+1. skips a file whose chunks are all present with its current file digest,
+2. re-chunks a changed (or half-written) file, embeds only the chunks whose digest changed,
+   upserts them under their deterministic ids and then deletes the file's chunks that vanished,
+3. deletes the chunks of files that disappeared from an ingested folder.
+
+A process killed at any point leaves old and new chunks under stable ids, never duplicates; the
+next run finds the file incomplete and finishes it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.chunker import CHUNKER_VERSION, chunk_document
+from ingest.documents import Chunk
+from ingest.embeddings import make_embedder
+from ingest.loaders import SUPPORTED, LoadError, display_path, file_digest, load_file
+from ingest.settings import Settings, get_settings
+from ingest.store import EmbedderMismatch, Store
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestSummary:
+    """What one ingest run did (counts are files, except ``chunks``: the store's total after)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+    @property
+    def ok(self) -> bool:
+        """False only when files were given and none could be ingested."""
+        return not (self.failed and self.added + self.updated + self.unchanged == 0)
+
+
+def chunker_id(settings: Settings) -> str:
+    return f"v{CHUNKER_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap_sentences}"
+
+
+def open_store(settings: Settings | None = None, *, for_writing: bool = False) -> tuple[Store, Any]:
+    """The configured store and embedder; refuses a store built by another embedder."""
+    settings = settings or get_settings()
+    embedder = make_embedder(settings.embedder)
+    store = Store(settings, embedder.embedder_id, embedder.dimension, chunker_id(settings))  # type: ignore[attr-defined]
+    if not for_writing:
+        store.check()
+    return store, embedder
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[tuple[Path, Path | None]], list[dict[str, str]]]:
+    """Files to ingest, each with the folder it was found in (None for a file named directly).
+
+    Folders are walked recursively; hidden entries and README.md files (folder notes, not
+    guidelines) are skipped.  A missing path is reported as failed.
+    """
+    found: list[tuple[Path, Path | None]] = []
+    failed: list[dict[str, str]] = []
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(path.rglob("*")):
+                rel = file.relative_to(path)
+                if any(part.startswith(".") for part in rel.parts) or not file.is_file():
+                    continue
+                if file.name.lower() == "readme.md":
+                    continue
+                found.append((file, path))
+        elif path.is_file():
+            found.append((path, None))
+        else:
+            failed.append({"path": str(path), "reason": "no such file or folder"})
+    return found, failed
+
+
+def ingest(
+    paths: Iterable[Path] | None = None,
+    *,
+    rebuild: bool = False,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Bring the store up to date with ``paths`` (default: the bundled corpus).
+
+    Args:
+        paths: files and folders; a folder's vanished files are removed from the store.
+        rebuild: drop the collection first and embed everything anew.
+        settings: defaults to :func:`get_settings`.
+        progress: called as ``progress(done, total, path)`` after each file.
+    """
+    started = time.perf_counter()
+    settings = settings or get_settings()
+    paths = list(paths) if paths else [settings.corpus_dir]
+    summary = IngestSummary()
+    store, embedder = open_store(settings, for_writing=True)
+    try:
+        store.check(chunker=True)
+    except EmbedderMismatch:
+        if not rebuild and store.count() and store.built_with.get("embedder") != store.embedder_id:
+            raise
+        rebuild = True  # a new chunker version or budget: rebuild from the files
+    if rebuild:
+        store.reset()
+
+    files, summary.failed = discover(paths)
+    existing: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # source -> id -> metadata
+    owner: dict[tuple[str, str], str] = {}  # (doc_id, lang) -> source
+    for record in store.iter_all():
+        meta = record["metadata"] or {}
+        existing[str(meta.get("source"))][record["id"]] = meta
+        owner[(str(meta.get("doc_id")), str(meta.get("lang")))] = str(meta.get("source"))
+
+    seen_sources: set[str] = set()
+    max_bytes = int(settings.max_file_mb * 1024 * 1024)
+    for done, (file, _root) in enumerate(files, start=1):
+        source = display_path(file)
+        seen_sources.add(source)
+        try:
+            status = _ingest_file(file, source, existing.get(source, {}), owner, store, embedder, settings, max_bytes, summary)
+        except LoadError as exc:
+            summary.failed.append({"path": source, "reason": str(exc)})
+        else:
+            if status == "added":
+                summary.added += 1
+            elif status == "updated":
+                summary.updated += 1
+            else:
+                summary.unchanged += 1
+        if progress:
+            progress(done, len(files), source)
+
+    roots = [display_path(p) for p in paths if p.is_dir()]
+    for source, records in existing.items():
+        if source in seen_sources or not any(_under(source, root) for root in roots):
+            continue
+        if Path(source).suffix.lower() in SUPPORTED:
+            store.delete(list(records))
+            summary.deleted += 1
+
+    summary.chunks = store.count()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _under(source: str, root: str) -> bool:
+    return source == root or source.startswith(root.rstrip("/") + "/")
+
+
+def _ingest_file(
+    file: Path,
+    source: str,
+    present: dict[str, dict[str, Any]],
+    owner: dict[tuple[str, str], str],
+    store: Store,
+    embedder: Any,
+    settings: Settings,
+    max_bytes: int,
+    summary: IngestSummary,
+) -> str:
+    digest = file_digest(file)
+    if present and all(m.get("file_digest") == digest for m in present.values()):
+        expected = {int(m.get("file_chunks", -1)) for m in present.values()}
+        if expected == {len(present)}:
+            return "unchanged"
+
+    doc = load_file(file, max_bytes=max_bytes)
+    other = owner.get((doc.doc_id, doc.lang))
+    if other and other != source:
+        raise LoadError(f"document id '{doc.doc_id}' ({doc.lang}) is already indexed from {other}; rename the file or its id")
+    owner[(doc.doc_id, doc.lang)] = source
+    chunks = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap_sentences, digest)
+    if not chunks:
+        raise LoadError("no text found in the document")
+    for chunk in chunks:
+        chunk.metadata["file_chunks"] = len(chunks)
+    todo = [c for c in chunks if present.get(c.id, {}).get("digest") != c.metadata["digest"]]
+    refresh = [c for c in chunks if c not in todo and present[c.id].get("file_digest") != digest]
+    _write(todo, store, embedder, settings.embed_batch)
+    summary.embedded += len(todo)
+    if refresh:  # same text, new file digest: update the metadata with the stored vectors
+        _rewrite_metadata(refresh, store)
+    stale = sorted(set(present) - {c.id for c in chunks})
+    store.delete(stale)
+    return "updated" if present else "added"
+
+
+def _write(chunks: list[Chunk], store: Store, embedder: Any, batch: int) -> None:
+    for start in range(0, len(chunks), batch):
+        part = chunks[start : start + batch]
+        vectors = embedder.embed_documents([c.embed_text for c in part])
+        store.upsert([c.id for c in part], vectors, [c.text for c in part], [c.metadata for c in part])
+
+
+def _rewrite_metadata(chunks: list[Chunk], store: Store) -> None:
+    store._guard(store.collection.update, ids=[c.id for c in chunks], metadatas=[c.metadata for c in chunks])
+
+
+def print_progress(done: int, total: int, path: str) -> None:  # pragma: no cover - terminal only
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {path[-50:]:<50}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()

@@ -1,0 +1,56 @@
+"""What a clause does: prohibit, require, permit, recommend or only inform.
+
+Read from the modal wording of the clause's first sentences, in Korean and English.  Corpus
+markup can override it (``{#anchor stance=prohibits}``) where the wording is ambiguous.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "prohibits",
+        re.compile(
+            r"\b(must not|may not|shall not|must never|should not|should never|cannot be used|"
+            r"(is|are) (prohibited|forbidden|banned|not (allowed|permitted))|do not|never (enter|paste|upload|put))\b"
+            r"|(서는|서도) 안\s?된다|아니\s?된다|금지(된다|한다|하며|하고)|하지 말아야|하지 않아야|입력하지 말|(불가|허용되지 않)",
+            re.IGNORECASE,
+        ),
+    ),
+    ("recommends", re.compile(r"노력(하여|해)야|힘써야|endeavou?r to|strive to", re.IGNORECASE)),
+    (
+        "requires",
+        re.compile(
+            r"\b(must|shall|(is|are) (required|obliged|obligated) to|has to|have to)\b"
+            r"|[가-힣]야\s?(한다|하며|하고|하는|할)|의무(가|를|이|로|화)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "permits",
+        re.compile(
+            r"\b(may|can|(is|are) (allowed|permitted)|is free to)\b|할 수 있다|할 수 있으며|할 수 있고|허용(된다|한다)|가능하다",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "recommends",
+        re.compile(
+            r"\b(should|(is|are) (recommended|encouraged|advised)|ought to)\b|권장(한다|된다|하며)|바람직하다|노력하여야|노력해야",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
+
+
+def detect_stance(text: str, max_sentences: int = 2) -> str:
+    """The stance of a clause from its first sentences; 'informs' when no modal word is found."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()][:max_sentences]
+    for sentence in sentences:
+        for stance, pattern in _PATTERNS:
+            if pattern.search(sentence):
+                return stance
+    return "informs"
