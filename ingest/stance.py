@@ -30,7 +30,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "permits",
         re.compile(
-            r"\b(may|can|(is|are) (allowed|permitted)|is free to)\b|할 수 있다|할 수 있으며|할 수 있고|허용(된다|한다)|가능하다",
+            r"\b(may|can (use|be used|draw on|rely on|ask|consult|adopt|apply|request|make|choose)|(is|are) (allowed|permitted)|(is|are) free to)\b"
+            r"|할 수 있다|할 수 있으며|할 수 있고|허용(된다|한다|됩니다)|(사용|활용|이용)(이|할 수 있도록)? 가능하다|[가-힣]도 (된다|됩니다|좋다|좋습니다)",
             re.IGNORECASE,
         ),
     ),
@@ -44,12 +45,19 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
+# Possibility, not permission: "피해가 발생할 수 있다", "information may leak".
+_POSSIBILITY = re.compile(
+    r"(발생|초래|야기|유출|침해|악용|오용|누출|확산|생길|생기|왜곡|훼손)(할|될|하게 될)? ?수 있|"
+    r"\b(may|might|can|could) (leak|arise|occur|cause|lead|result|harm|affect|contain|include|be (misused|leaked|wrong|inaccurate|biased))\b",
+    re.IGNORECASE,
+)
 
 
 def detect_stance(text: str, max_sentences: int = 2) -> str:
     """The stance of a clause from its first sentences; 'informs' when no modal word is found."""
     sentences = [s for s in _SENTENCE_END.split(text.strip()) if s.strip()][:max_sentences]
     for sentence in sentences:
+        sentence = _POSSIBILITY.sub(" ", sentence)
         for stance, pattern in _PATTERNS:
             if pattern.search(sentence):
                 return stance

@@ -1,0 +1,153 @@
+"""``Assistant``: the one answering entry point shared by the CLI, the UI and the evals."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from app.answer import Answer
+from app.compose import INJECTION_NOTE, NOTICE, PII_KIND_NAMES, PII_MASKED_NOTE, Composer
+from app.pii import mask
+from app.question import understand
+from app.retrieval import ClauseIndex
+from app.verdict import decide
+from ingest.documents import detect_lang
+from ingest.pipeline import open_store
+from ingest.settings import Settings, get_settings
+from ingest.store import StoreError
+from ingest.tokens import warm_up
+
+REFRESH_EVERY_S = 30.0
+
+
+class QuestionError(ValueError):
+    """A question that cannot be answered as given (empty, too long, not text)."""
+
+
+class Assistant:
+    """Answers officials' questions with a verdict and cited clauses.
+
+    Args:
+        settings: defaults to :func:`ingest.settings.get_settings`.
+        k: how many clauses to cite at most (default: settings.top_k).
+        backend: 'extractive' (default) or an LLM backend name from settings.
+
+    Example:
+        >>> Assistant().ask("부산시 지침의 4대 가치는?").verdict
+        'info'
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, k: int | None = None, backend: str | None = None, retrieval: str = "hybrid"
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.retrieval = retrieval
+        self.k = k or self.settings.top_k
+        self.store, self.embedder = open_store(self.settings)
+        warm_up()
+        self.index = ClauseIndex(self.store, self.embedder)
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+        self.backend_name = backend or ("extractive" if self.settings.llm_backend == "none" else self.settings.llm_backend)
+        self._llm: Any = None
+        if self.backend_name != "extractive":
+            from app.llm import make_backend
+
+            self._llm = make_backend(self.settings, self.backend_name)
+        from app.audit import AuditLog
+
+        self.audit = AuditLog(self.settings) if self.settings.audit_log else None
+
+    # -- index freshness -------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reload the in-memory index when the store changed (another process ingested)."""
+        if not force and time.monotonic() - self._checked < REFRESH_EVERY_S:
+            return False
+        self._checked = time.monotonic()
+        try:
+            changed = force or self.store.count() != self.index.count
+        except StoreError:
+            return False
+        if changed:
+            index = ClauseIndex(self.store, self.embedder)
+            with self._lock:
+                self.index = index
+        return changed
+
+    # -- answering -------------------------------------------------------------------------------
+
+    def validate(self, question: object) -> str:
+        if not isinstance(question, str):
+            raise QuestionError("the question must be text")
+        text = question.replace("\x00", " ").strip()
+        if not text:
+            raise QuestionError("the question is empty")
+        if len(text) > self.settings.max_question_chars:
+            raise QuestionError(
+                f"the question is {len(text):,} characters long; the limit is {self.settings.max_question_chars:,}. "
+                "Shorten it to the part you want answered."
+            )
+        return text
+
+    def ask(self, question: str, lang: str | None = None, *, retrieval: str | None = None) -> Answer:
+        """Answer one question; raises :class:`QuestionError` for empty or oversized input.
+
+        ``retrieval`` ('hybrid', 'bm25' or 'dense') overrides the retrieval mode for this call.
+        """
+        started = time.perf_counter()
+        raw = self.validate(question)
+        lang = lang if lang in ("ko", "en") else detect_lang(raw)
+        masked = mask(raw, lang)  # before anything is logged, embedded or shown
+        del raw, question
+        self.refresh()
+        u = understand(masked.text, lang)
+        index = self.index
+        t0 = time.perf_counter()
+        vector = self.embedder.embed_query(u.query)
+        hits = index.search(u.query, u.lang, max(self.k, 8), vector=vector, mode=retrieval or self.retrieval)
+        t1 = time.perf_counter()
+        decision = decide(u, hits, index, vector, self.k)
+        if masked.found:
+            u.features.add("personal_data")
+            decision.pii_rule = next((c for c, _ in index.policy_clauses(vector, {"prohibits"}, {"personal_data"})), None)
+        composer = Composer(u, u.query)
+        text, conditions = composer.compose(decision, masked.kinds)
+        answer = Answer(
+            question=masked.text, language=composer.lang, verdict=decision.verdict, answer=text, conditions=conditions,
+            citations=composer.citations, pii_masked=masked.kinds, backend="extractive", intent=u.intent,
+            features=sorted(u.features), injection_detected=u.injection,
+            notice=self._notice(composer.lang, masked.kinds, u.injection),
+            follow_ups=self._follow_ups(composer), retrieved=[h.clause.key for h in hits],
+        )
+        if self._llm is not None and decision.verdict != "not_covered":
+            from app.llm import rewrite_with_llm
+
+            answer = rewrite_with_llm(self._llm, answer, self.embedder)
+        t2 = time.perf_counter()
+        answer.timings_ms = {"retrieve": (t1 - t0) * 1000, "answer": (t2 - t1) * 1000, "total": (t2 - started) * 1000}
+        if self.audit is not None:
+            self.audit.record(answer)
+        return answer
+
+    @staticmethod
+    def _notice(lang: str, pii: list[str], injection: bool) -> str:
+        """System notes shown beside the answer (they are not claims from the guidelines)."""
+        parts = [NOTICE[lang]]
+        if pii:
+            parts.insert(0, PII_MASKED_NOTE[lang].format(kinds=", ".join(PII_KIND_NAMES[lang][k] for k in pii)))
+        if injection:
+            parts.insert(0, INJECTION_NOTE[lang])
+        return " ".join(parts)
+
+    def _follow_ups(self, composer: Composer) -> list[str]:
+        """Questions that continue the topic, built from the cited clauses' headings (no user text)."""
+        out = []
+        for citation in composer.citations[:3]:
+            heading = citation.section.split(" > ")[-1]
+            if composer.lang == "ko":
+                out.append(f"{citation.title}의 '{heading}'에 대해 더 알려주세요")
+            else:
+                out.append(f"Tell me more about '{heading}' in {citation.title}")
+        return out

@@ -1,0 +1,204 @@
+"""The extractive answer: a verdict sentence, then the deciding clauses quoted verbatim with [n]
+markers, the conditions, and (for questions about use) the reminder of the official's
+responsibility.  Every sentence carries a marker; every quote is a span of its chunk's text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.answer import Citation
+from app.question import Understanding
+from app.retrieval import ChunkRecord, Clause
+from app.verdict import Decision
+from ingest.chunker import split_sentences
+from ingest.stance import detect_stance
+from ingest.tokens import tokenize
+
+MAX_QUOTE = 320
+
+LEAD = {
+    "ko": {
+        "allowed": "허용됩니다. 관련 지침은 이러한 활용을 허용하고 있습니다",
+        "conditional": "조건부로 허용됩니다. 아래 조건을 지켜야 합니다",
+        "not_allowed": "허용되지 않습니다. 관련 지침은 질문하신 방식의 사용을 금지하고 있습니다",
+        "info": "관련 지침의 내용은 다음과 같습니다",
+    },
+    "en": {
+        "allowed": "Allowed. The guidelines permit this use",
+        "conditional": "Allowed with conditions. The conditions below must hold",
+        "not_allowed": "Not allowed. The guidelines forbid this use as asked",
+        "info": "Here is what the guidelines say",
+    },
+}
+NOT_COVERED = {
+    "ko": "불러온 지침 문서에서는 이 질문에 답할 수 있는 내용을 찾지 못했습니다. 추측하여 답하지 않습니다. "
+    "소속 기관의 정보화·정보보호 담당 부서나 개인정보 보호책임자에게 문의하시기 바랍니다.",
+    "en": "The loaded guideline documents do not answer this question, so guidebot will not guess. "
+    "Please ask your organisation's information-security or data-protection officer.",
+}
+CONDITIONS_HEAD = {"ko": "조건:", "en": "Conditions:"}
+REMEDY_HEAD = {"ko": "다음 요건을 지킨다면 허용될 수 있습니다:", "en": "It may become acceptable where these requirements are met:"}
+PII_RULE = {
+    "ko": "질문에 담긴 것과 같은 개인정보({kinds})는 생성형 AI에 입력해서는 안 됩니다",
+    "en": "Personal data such as that in your question ({kinds}) must not be entered into generative AI",
+}
+PII_MASKED_NOTE = {
+    "ko": "질문에 포함된 개인정보({kinds})는 처리 전에 가렸습니다.",
+    "en": "Personal data in your question ({kinds}) was masked before processing.",
+}
+PII_KIND_NAMES = {
+    "ko": {"rrn": "주민등록번호", "phone": "전화번호", "email": "이메일", "card": "카드번호", "account": "계좌번호", "name": "이름"},
+    "en": {"rrn": "resident registration number", "phone": "phone number", "email": "e-mail address", "card": "card number",
+           "account": "account number", "name": "name"},
+}
+CLOSING = {
+    "ko": "최종 판단과 책임은 담당 공무원에게 있으며, AI가 만든 결과물은 반드시 직접 확인해야 합니다",
+    "en": "The final decision and responsibility remain with you, the official, and any AI output must be verified before use",
+}
+NOTICE = {
+    "ko": "guidebot은 지침을 요약한 자료를 인용합니다. 최종 판단은 담당 공무원의 책임이며, 중요한 결정 전에는 공식 원문을 확인하십시오.",
+    "en": "guidebot quotes summaries of the guidelines. The final decision is yours; check the official text before relying on it.",
+}
+INJECTION_NOTE = {
+    "ko": "질문에 포함된 규칙 변경 지시는 따르지 않았습니다.",
+    "en": "Instructions in the question to change the rules were not followed.",
+}
+
+
+def pick_quote(chunk_text: str, query: str, lang: str, stance: str) -> str:
+    """A verbatim span of ``chunk_text``: the sentence that carries the clause's stance or best
+    matches the question, extended by the next sentence when short."""
+    sentences = split_sentences(chunk_text)
+    if not sentences:
+        return chunk_text[:MAX_QUOTE]
+    query_tokens = set(tokenize(query, lang))
+
+    def overlap(sentence: str) -> float:
+        tokens = set(tokenize(sentence, lang))
+        return len(tokens & query_tokens) / (1 + len(tokens) ** 0.5)
+
+    best = None
+    if stance != "informs":
+        best = next((s for s in sentences if detect_stance(s, 1) == stance), None)
+    if best is None:
+        best = max(sentences, key=overlap)
+    start = chunk_text.find(best)
+    if start < 0:
+        return best[:MAX_QUOTE]
+    end = start + len(best)
+    index = sentences.index(best)
+    if len(best) < 70 and index + 1 < len(sentences):
+        following = chunk_text.find(sentences[index + 1], end)
+        if following >= 0 and following + len(sentences[index + 1]) - start <= MAX_QUOTE:
+            end = following + len(sentences[index + 1])
+    quote = chunk_text[start:end]
+    if len(quote) > MAX_QUOTE:
+        cut = quote.rfind(" ", 0, MAX_QUOTE)
+        quote = quote[: cut if cut > 80 else MAX_QUOTE]
+    return quote.strip()
+
+
+def best_chunk(clause: Clause, lang: str, query: str) -> ChunkRecord:
+    chunks = clause.chunks_in(lang)
+    if len(chunks) == 1:
+        return chunks[0]
+    query_tokens = set(tokenize(query, lang))
+    return max(chunks, key=lambda c: len(set(str(c.meta.get("bm25_tokens", "")).split()) & query_tokens))
+
+
+class Composer:
+    """Builds citations and the answer text for one decision."""
+
+    def __init__(self, understanding: Understanding, query: str) -> None:
+        self.u = understanding
+        self.lang = understanding.lang if understanding.lang in LEAD else "en"
+        self.query = query
+        self.citations: list[Citation] = []
+
+    def cite(self, clause: Clause, score: float) -> Citation:
+        for citation in self.citations:
+            if citation.clause == clause.key:
+                return citation
+        chunk = best_chunk(clause, self.lang, self.query)
+        meta = chunk.meta
+        quote = pick_quote(chunk.text, self.query, self.lang, clause.stance)
+        other = None
+        other_lang = next((lg for lg in clause.chunks if lg != chunk.lang), None)
+        if other_lang:
+            other_chunk = clause.chunks[other_lang][min(int(meta.get("part", 0)), len(clause.chunks[other_lang]) - 1)]
+            other = {"lang": other_lang, "title": str(other_chunk.meta.get("title", "")),
+                     "section": str(other_chunk.meta.get("section", "")), "text": other_chunk.text,
+                     "source": str(other_chunk.meta.get("source", ""))}
+        citation = Citation(
+            n=len(self.citations) + 1, doc_id=clause.doc_id, lang=chunk.lang, section_id=clause.section_id,
+            title=str(meta.get("title", "")), section=str(meta.get("section", "")), quote=quote,
+            source=str(meta.get("source", "")), basis=str(meta.get("basis", "")), score=score,
+            issued=str(meta.get("issued", "")), kind=str(meta.get("kind", "")), stance=clause.stance,
+            chunk_id=chunk.id, chunk_text=chunk.text, other_lang=other,
+        )
+        self.citations.append(citation)
+        return citation
+
+    def quote_line(self, citation: Citation) -> str:
+        heading = citation.section.split(" > ")[-1]
+        return f"- {citation.title} · {heading}: “{citation.quote}” [{citation.n}]"
+
+    def compose(self, decision: Decision, pii_kinds: list[str]) -> tuple[str, list[str]]:
+        """The answer text and the conditions list."""
+        lang = self.lang
+        if decision.verdict == "not_covered":
+            text = NOT_COVERED[lang]
+            if pii_kinds and decision.pii_rule is not None:
+                rule = self.cite(decision.pii_rule, 0.0)
+                kinds = ", ".join(PII_KIND_NAMES[lang][k] for k in pii_kinds)
+                text += "\n" + PII_RULE[lang].format(kinds=kinds) + f" [{rule.n}].\n" + self.quote_line(rule)
+            return text, []
+        score = decision.scores
+        deciding = [self.cite(c, score.get(c.key, 0.0)) for c in decision.deciding]
+        conditions = [self.cite(c, score.get(c.key, 0.0)) for c in decision.conditions]
+        supporting = [self.cite(c, score.get(c.key, 0.0)) for c in decision.supporting]
+        lines: list[str] = []
+        markers = "".join(f"[{c.n}]" for c in (deciding or conditions or supporting)[:2])
+        lines.append(f"{LEAD[lang][decision.verdict]} {markers}.")
+        for citation in deciding + supporting:
+            lines.append(self.quote_line(citation))
+        condition_texts: list[str] = []
+        extra = [c for c in conditions if c not in deciding]
+        if conditions:
+            head = REMEDY_HEAD[lang] if decision.verdict == "not_allowed" else CONDITIONS_HEAD[lang]
+            lines.append(head)
+            for citation in conditions:
+                condition_texts.append(f"{citation.quote} [{citation.n}]")
+                if citation in extra or decision.verdict != "not_allowed":
+                    lines.append(self.quote_line(citation))
+        if pii_kinds:
+            rule = self._pii_rule(decision)
+            kinds = ", ".join(PII_KIND_NAMES[lang][k] for k in pii_kinds)
+            marker = f" [{rule.n}]" if rule else ""
+            lines.append(PII_RULE[lang].format(kinds=kinds) + f"{marker}.")
+        if self.u.intent == "permission" and decision.responsibility is not None:
+            resp = self.cite(decision.responsibility, score.get(decision.responsibility.key, 0.0))
+            lines.append(f"{CLOSING[lang]} [{resp.n}].")
+        return "\n".join(lines), condition_texts
+
+    def _pii_rule(self, decision: Decision) -> Citation | None:
+        if decision.pii_rule is not None:
+            return self.cite(decision.pii_rule, decision.scores.get(decision.pii_rule.key, 0.0))
+        for citation in self.citations:
+            if citation.stance == "prohibits":
+                return citation
+        return None
+
+
+TEMPLATE_SENTENCES = [
+    *[t for table in LEAD.values() for t in table.values()],
+    *[t.split("(")[0] for t in PII_RULE.values()],
+    *CLOSING.values(),
+]
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def markers_in(text: str) -> list[int]:
+    return [int(m) for m in _MARKER.findall(text)]

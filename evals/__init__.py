@@ -1,0 +1,1 @@
+"""The answer-fidelity evaluation suite: datasets, judge-free metrics, baselines and reports."""
