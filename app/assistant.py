@@ -109,6 +109,14 @@ class Assistant:
         hits = index.search(u.query, u.lang, max(self.k, 8), vector=vector, mode=retrieval or self.retrieval)
         t1 = time.perf_counter()
         decision = decide(u, hits, index, vector, self.k)
+        if decision.verdict == "not_covered":
+            # "I am an official at OO office. What is the fine cap?": the preamble can drown the
+            # question, so the last sentence gets a second look on its own.
+            last = _last_sentence(u.query)
+            if last and last != u.query:
+                vector = self.embedder.embed_query(last)
+                hits = index.search(last, u.lang, max(self.k, 8), vector=vector, mode=retrieval or self.retrieval)
+                decision = decide(u, hits, index, vector, self.k)
         if masked.found:
             u.features.add("personal_data")
             decision.pii_rule = next((c for c, _ in index.policy_clauses(vector, {"prohibits"}, {"personal_data"})), None)
@@ -119,7 +127,10 @@ class Assistant:
             citations=composer.citations, pii_masked=masked.kinds, backend="extractive", intent=u.intent,
             features=sorted(u.features), injection_detected=u.injection,
             notice=self._notice(composer.lang, masked.kinds, u.injection),
-            follow_ups=self._follow_ups(composer), retrieved=[h.clause.key for h in hits],
+            follow_ups=self._follow_ups(composer),
+            # The clauses the answer rests on come first: the verdict rules look up deciding
+            # clauses beyond the fused top hits (a prohibition matching the question's risks).
+            retrieved=list(dict.fromkeys([c.clause for c in composer.citations] + [h.clause.key for h in hits])),
         )
         if self._llm is not None and decision.verdict != "not_covered":
             from app.llm import rewrite_with_llm
@@ -151,3 +162,10 @@ class Assistant:
             else:
                 out.append(f"Tell me more about '{heading}' in {citation.title}")
         return out
+
+
+def _last_sentence(text: str) -> str:
+    from ingest.documents import split_sentences
+
+    sentences = [x for x in split_sentences(text) if len(x) > 8]
+    return sentences[-1] if len(sentences) > 1 else ""

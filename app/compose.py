@@ -11,7 +11,7 @@ from app.answer import Citation
 from app.question import Understanding
 from app.retrieval import ChunkRecord, Clause
 from app.verdict import Decision
-from ingest.chunker import split_sentences
+from ingest.documents import split_sentences
 from ingest.stance import detect_stance
 from ingest.tokens import tokenize
 

@@ -18,7 +18,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from app.answer import Answer
 from app.compose import markers_in
 from app.support import supported
-from ingest.chunker import split_sentences
+from ingest.documents import split_sentences
 from ingest.settings import Settings
 
 SYSTEM_PROMPT = (

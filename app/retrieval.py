@@ -23,9 +23,11 @@ from ingest.store import Store
 from ingest.tokens import tokenize
 
 # Calibrated on the dev split (evals/calibrate.py): RRF's k, and how many chunks each leg feeds in.
-RRF_K = 20
+RRF_K = 5
 DENSE_CANDIDATES = 60
 BM25_CANDIDATES = 60
+HEADING_MIN = 0.6  # share of a heading's idf weight the question must name
+HEADING_CANDIDATES = 20
 
 
 @dataclass
@@ -113,6 +115,22 @@ class ClauseIndex:
         n = max(1, len(self.chunks))
         self._idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1.0) for t, f in df.items()}
         self._idf_unknown = math.log((n + 0.5) / 0.5 + 1.0)
+        # The third leg: a clause's own heading ("Legal basis", "제2조제4호 고영향 인공지능") named by
+        # the question.  Parent sections otherwise lose to their shorter sub-items, which repeat
+        # the parent's heading path.
+        self._heading_index: dict[str, list[str]] = {}
+        self._heading_weight: dict[str, float] = {}
+        for key, clause in self.clauses.items():
+            first = next(iter(clause.chunks.values()))[0]
+            tokens: set[str] = set()
+            for chunks in clause.chunks.values():
+                tokens |= set(tokenize(str(chunks[0].meta.get("heading", "")), chunks[0].lang))
+            tokens = {t for t in tokens if len(t) > 1 or not t.isascii()}
+            if not tokens or first.meta.get("section_id") == "about":
+                continue
+            self._heading_weight[key] = sum(self._idf.get(t, self._idf_unknown) for t in tokens) / max(1, len(clause.chunks))
+            for token in tokens:
+                self._heading_index.setdefault(token, []).append(key)
         self._bm25 = bm25s.BM25()
         corpus_tokens = [str(c.meta.get("bm25_tokens", "")).split() or ["∅"] for c in self.chunks]
         if corpus_tokens:
@@ -141,6 +159,17 @@ class ClauseIndex:
         have = self.clause_tokens.get(key, set())
         weights = {t: self._idf.get(t, self._idf_unknown) for t in tokens}
         return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
+
+    def heading_ranks(self, query_tokens: list[str]) -> dict[str, int]:
+        """Clauses whose own heading the question names (most of its idf weight), best first."""
+        acc: dict[str, float] = {}
+        for token in set(query_tokens):
+            weight = self._idf.get(token, self._idf_unknown)
+            for key in self._heading_index.get(token, ()):
+                acc[key] = acc.get(key, 0.0) + weight
+        scored = [(acc[k] / self._heading_weight[k], acc[k], k) for k in acc if acc[k] / self._heading_weight[k] >= HEADING_MIN]
+        scored.sort(reverse=True)
+        return {key: rank for rank, (_, _, key) in enumerate(scored[:HEADING_CANDIDATES], start=1)}
 
     # -- the two legs --------------------------------------------------------------------------
 
@@ -246,7 +275,13 @@ class ClauseIndex:
         bm25_rank = {key: r for r, key in enumerate(sorted(bm25_best, key=lambda x: -bm25_best[x][0]), start=1)}
         top_bm25 = max((s for s, _ in bm25_best.values()), default=0.0)
         hits = []
-        legs = {"hybrid": (dense_rank, bm25_rank), "bm25": (bm25_rank,), "dense": (dense_rank,)}[mode]
+        query_tokens = tokenize(query, lang)
+        heading_rank = {k: r for k, r in self.heading_ranks(query_tokens).items() if allowed(self._meta_of(k))} if mode == "hybrid" else {}
+        for key in heading_rank:
+            if key not in dense_best and key not in bm25_best:
+                chunk = self.clauses[key].chunks_in(lang)[0]
+                dense_best.setdefault(key, (0.0, chunk.id))
+        legs = {"hybrid": (dense_rank, bm25_rank, heading_rank), "bm25": (bm25_rank,), "dense": (dense_rank,)}[mode]
         for key in set().union(*legs):
             fused = sum(1.0 / (RRF_K + ranks[key]) for ranks in legs if key in ranks)
             clause = self.clauses[key]
@@ -264,10 +299,12 @@ class ClauseIndex:
             )
         hits.sort(key=lambda h: (-h.score, -h.dense))
         hits = hits[:k]
-        query_tokens = tokenize(query, lang)
         for hit in hits:
             hit.coverage = self.coverage(query_tokens, hit.clause.key)
         return hits
+
+    def _meta_of(self, key: str) -> dict[str, Any]:
+        return next(iter(self.clauses[key].chunks.values()))[0].meta
 
     def bm25_only(self, query: str, lang: str, k: int) -> list[ClauseHit]:
         """Clauses by BM25 alone (a baseline for the evals)."""

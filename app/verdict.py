@@ -5,7 +5,8 @@
 3. A permission question whose risk features (personal data, sensitive or non-public
    information) match a prohibition in the documents: ``not_allowed``, with the requirements
    that would make a use acceptable, where the documents give them, as conditions.
-4. A permission question whose best clause prohibits what is asked: ``not_allowed``.
+4. A permission question whose best clause prohibits what is asked, or that asks to skip what
+   one of the two best clauses requires: ``not_allowed``.
 5. A permission question with a relevant requirement (or recommendation): ``conditional``,
    the requirements being the conditions.
 6. A permission question with a relevant permission and no requirement: ``allowed``.
@@ -22,7 +23,7 @@ from app.question import RISK_FEATURES, Understanding
 from app.retrieval import Clause, ClauseHit, ClauseIndex
 
 # Calibrated on the dev split (evals/calibrate.py); see evals/README.md.
-RELEVANCE_MIN = 0.30  # best clause's dense cosine ...
+RELEVANCE_MIN = 0.40  # best clause's dense cosine ...
 COVERAGE_MIN = 0.50  # ... and idf-weighted token coverage both below these: not covered
 TOP_DECIDING = 4  # how many of the best hits may decide a verdict directly
 AI_USE = {"public_tool", "internal_tool"}
@@ -50,7 +51,7 @@ def relevant(hits: list[ClauseHit], understanding: Understanding | None = None) 
     """
     if not hits:
         return False
-    if understanding is not None and understanding.intent == "permission" and understanding.features & AI_USE:
+    if understanding is not None and understanding.intent == "permission" and understanding.features & (AI_USE | {"ai_mention"}):
         return True
     return max(h.dense for h in hits) >= RELEVANCE_MIN or max(h.coverage for h in hits) >= COVERAGE_MIN
 
@@ -63,7 +64,7 @@ def decide(understanding: Understanding, hits: list[ClauseHit], index: ClauseInd
     if understanding.intent != "permission":
         return Decision("info", "a question for information", supporting=_informative(hits, k), scores=scores)
 
-    def best(stances: set[str], features: set[str], n: int, exclude: list[Clause] = ()) -> list[Clause]:  # type: ignore[assignment]
+    def best(stances: set[str], features: set[str] | None, n: int, exclude: list[Clause] = ()) -> list[Clause]:  # type: ignore[assignment]
         ranked = [c for c, _ in index.policy_clauses(vector, stances, features) if c not in exclude]
         return _distinct_docs(ranked, n)
 
@@ -87,6 +88,13 @@ def decide(understanding: Understanding, hits: list[ClauseHit], index: ClauseInd
 
     requirements = [h.clause for h in head if h.clause.stance in ("requires", "recommends")]
     permissions = [h.clause for h in head if h.clause.stance == "permits"]
+    duties = [h.clause for h in head[:2] if h.clause.stance == "requires"]
+    if understanding.omission:
+        wanted = understanding.features & {"discrimination", "decision", "hiring", "images_of_people"}
+        duties = _distinct_docs(duties + best({"requires", "prohibits"}, wanted or None, 2), 2)
+    if understanding.omission and duties:
+        return Decision("not_allowed", "the question would skip a duty that a matching clause requires", deciding=duties[:1],
+                        conditions=_distinct_docs(duties, 2), responsibility=responsibility, scores=scores)
     if understanding.features & AI_USE_ANY:
         # Any use of generative AI at work is bound by the standing rules: check the output, and
         # keep personal and non-public information out of it.
@@ -96,6 +104,9 @@ def decide(understanding: Understanding, hits: list[ClauseHit], index: ClauseInd
             return Decision("conditional", "using generative AI is bound by the standing requirements",
                             deciding=permissions[:1] + conditions[:1], conditions=conditions,
                             responsibility=responsibility, scores=scores)
+    topical = understanding.features & {"decision", "hiring", "images_of_people", "discrimination"}
+    if topical:
+        requirements = requirements + best({"requires", "recommends"}, topical, 2, requirements)
     if requirements:
         return Decision("conditional", "relevant requirements apply", deciding=permissions[:1] + requirements[:1],
                         conditions=_distinct_docs(requirements, 3), responsibility=responsibility, scores=scores)

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from app.support import normalise, supported
-from ingest.chunker import split_sentences
 from evals.dataset import VERDICTS, Case
+from ingest.documents import split_sentences
 
 Prediction = dict[str, Any]
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -12,16 +12,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from ingest.documents import STANCES, Chunk, LoadedDocument, slugify
+from ingest.documents import STANCES, Chunk, LoadedDocument, slugify, split_sentences
 from ingest.stance import detect_stance
 from ingest.tokens import tokenize
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-# A sentence ends at . ! ? (or a Korean full stop) followed by whitespace or the end of the text.
-_SENTENCE = re.compile(r"[^\n]*?(?:[.!?。](?=\s|$)|\n|$)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_EMPH = re.compile(r"(\*\*|__|`)")
 
@@ -50,16 +48,6 @@ def clean_markdown(text: str) -> str:
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_EMPH.sub("", text)
     return "\n".join(line[2:] if line.startswith("> ") else line for line in text.splitlines())
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of ``text`` in order; line breaks also end a sentence (list items, table rows)."""
-    out = []
-    for match in _SENTENCE.finditer(text):
-        sentence = match.group(0).strip()
-        if sentence:
-            out.append(sentence)
-    return out
 
 
 def build_sections(doc: LoadedDocument) -> list[Section]:

@@ -71,3 +71,27 @@ def slugify(text: str, max_len: int = 60) -> str:
     words = re.findall(r"[^\W_]+", text)
     slug = "-".join(words)[:max_len].strip("-")
     return slug or "section"
+
+
+# A sentence ends at . ! ? (or a Korean full stop) followed by whitespace or the end of the text.
+_SENTENCE = re.compile(r"[^\n]*?(?:[.!?。](?=\s|$)|\n|$)")
+_ABBREVIATIONS = re.compile(r"(?:\b(?:Art|Arts|No|Nos|para|paras|e\.g|i\.e|cf|vs|Mr|Mrs|Ms|Dr|St|Vol|p|pp|U\.S|U\.K)\.)$", re.IGNORECASE)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` in order; line breaks also end a sentence (list items, table rows).
+
+    "Art. 31", "No. 21311" and "e.g." do not end a sentence.
+    """
+    out: list[str] = []
+    glue = False
+    for match in _SENTENCE.finditer(text):
+        sentence = match.group(0).strip()
+        if not sentence:
+            continue
+        if glue and out:
+            out[-1] = f"{out[-1]} {sentence}"
+        else:
+            out.append(sentence)
+        glue = bool(_ABBREVIATIONS.search(out[-1])) and not match.group(0).endswith("\n")
+    return out

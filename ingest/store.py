@@ -45,9 +45,19 @@ def describe_store_error(settings: Settings, exc: BaseException) -> str:
     lowered = text.lower()
     if "readonly" in lowered or "read-only" in lowered or "permission" in lowered:
         return f"the index folder {settings.chroma_dir} is read-only ({text[:200]})"
-    if "no space" in lowered or "disk is full" in lowered or "database or disk is full" in lowered:
+    if "no space" in lowered or "disk is full" in lowered or "database or disk is full" in lowered or _disk_full(settings):
         return f"no space left for the index in {settings.chroma_dir} ({text[:200]})"
     return f"index store error in {settings.chroma_dir}: {text[:300]}"
+
+
+def _disk_full(settings: Settings) -> bool:
+    """Chroma reports a full disk as a generic compaction error: look at the disk itself."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(settings.chroma_dir).free < 8 * 1024 * 1024
+    except OSError:
+        return False
 
 
 class Store:

