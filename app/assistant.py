@@ -69,12 +69,18 @@ class Assistant:
         try:
             changed = force or self.store.count() != self.index.count
         except StoreError:
+            changed = True  # the collection may have been rebuilt under us: reopen it below
+        if not changed:
             return False
-        if changed:
+        try:
             index = ClauseIndex(self.store, self.embedder)
-            with self._lock:
-                self.index = index
-        return changed
+        except StoreError:
+            # An ingest --rebuild drops and recreates the collection: reopen the store by name.
+            self.store, _ = open_store(self.settings)
+            index = ClauseIndex(self.store, self.embedder)
+        with self._lock:
+            self.index = index
+        return True
 
     # -- answering -------------------------------------------------------------------------------
 

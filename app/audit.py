@@ -7,6 +7,7 @@ Files rotate at ``audit_max_bytes``; rotated files older than ``audit_retention_
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from datetime import UTC, datetime
@@ -53,8 +54,10 @@ class AuditLog:
                     self._rotate()
                 with self.path.open("a", encoding="utf-8") as handle:
                     handle.write(line)
-            except OSError:
-                self.enabled = False  # a read-only or full data dir must not stop answers
+            except OSError as exc:
+                # A read-only or full data dir must not stop answers: warn once, then stop logging.
+                self.enabled = False
+                logging.getLogger(__name__).warning("audit log disabled: cannot write %s (%s)", self.path, exc.strerror or exc)
 
     def _rotate(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")

@@ -19,15 +19,15 @@ MAX_QUOTE = 320
 
 LEAD = {
     "ko": {
-        "allowed": "허용됩니다. 관련 지침은 이러한 활용을 허용하고 있습니다",
-        "conditional": "조건부로 허용됩니다. 아래 조건을 지켜야 합니다",
-        "not_allowed": "허용되지 않습니다. 관련 지침은 질문하신 방식의 사용을 금지하고 있습니다",
+        "allowed": "관련 지침에 따르면 이러한 활용은 허용됩니다",
+        "conditional": "관련 지침에 따르면 아래 조건을 지키는 경우에 한해 허용됩니다",
+        "not_allowed": "관련 지침에 따르면 질문하신 방식의 사용은 허용되지 않습니다",
         "info": "관련 지침의 내용은 다음과 같습니다",
     },
     "en": {
-        "allowed": "Allowed. The guidelines permit this use",
-        "conditional": "Allowed with conditions. The conditions below must hold",
-        "not_allowed": "Not allowed. The guidelines forbid this use as asked",
+        "allowed": "Allowed: the guidelines permit this use",
+        "conditional": "Allowed with conditions: the conditions below must hold",
+        "not_allowed": "Not allowed: the guidelines forbid this use as asked",
         "info": "Here is what the guidelines say",
     },
 }
@@ -163,15 +163,12 @@ class Composer:
         lines.append(f"{LEAD[lang][decision.verdict]} {markers}.")
         for citation in deciding + supporting:
             lines.append(self.quote_line(citation))
-        condition_texts: list[str] = []
-        extra = [c for c in conditions if c not in deciding]
-        if conditions:
-            head = REMEDY_HEAD[lang] if decision.verdict == "not_allowed" else CONDITIONS_HEAD[lang]
-            lines.append(head)
-            for citation in conditions:
-                condition_texts.append(f"{citation.quote} [{citation.n}]")
-                if citation in extra or decision.verdict != "not_allowed":
-                    lines.append(self.quote_line(citation))
+        condition_texts = [f"{citation.quote} [{citation.n}]" for citation in conditions]
+        shown = deciding + supporting
+        extra = [c for c in conditions if c not in shown]
+        if extra:
+            lines.append(REMEDY_HEAD[lang] if decision.verdict == "not_allowed" else CONDITIONS_HEAD[lang])
+            lines.extend(self.quote_line(citation) for citation in extra)
         if pii_kinds:
             rule = self._pii_rule(decision)
             kinds = ", ".join(PII_KIND_NAMES[lang][k] for k in pii_kinds)

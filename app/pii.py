@@ -41,13 +41,39 @@ _KO_NAME_LABEL = re.compile(
     r"(?:성명|이름|민원인|신청인|청구인|고객|학생|환자|직원|주무관|담당자|참석자|수급자|대상자)\s*[:：]?\s*([가-힣]{2,4}?)(?=씨|님|\s|[,.(:]|$|의|이|가|은|는|을|를|에게)"
 )
 _KO_NAME_NEAR = re.compile(
-    r"(?<![가-힣])([가-힣]{2,4}?)(?:\s?(?:씨|님))?(?:의|이|가|은|는)?(?![가-힣])\s*"
+    r"(?<![가-힣])([가-힣]{2,4}?)(?:\s?(?:씨|님|(?:주무관|사무관|서기관|주임|대리|과장|팀장|국장|선생|교수|원장)님?))?(?:의|이|가|은|는)?(?![가-힣])\s*"
     r"(?:(?:휴대폰|휴대전화|전화|전화번호|연락처|번호|이메일|메일|주소|주민번호|주민등록번호|계좌|계좌번호|카드번호)(?:는|은|:|：)?\s*)?[(:,]?\s*$"
 )
 _EN_NAME_LABEL = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+|\bname(?:d| is|:)\s+)([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
-_EN_NAME_NEAR = re.compile(r"([A-Z][a-z]+\s+[A-Z][a-z]+)(?:'s)?\s*[(:,]?\s*(?:(?:phone|tel|e-?mail|number|account|card)[^\n]{0,12})?$")
+_EN_NAME_NEAR = re.compile(
+    r"([A-Z][a-z]+\s+[A-Z][a-z]+)(?:'s)?(?:\s+[a-z\-]+){0,3}\s*[(:,]?\s*(?:(?:phone|tel|e-?mail|number|account|card)[^\n]{0,12})?$"
+)
+_EN_NAME_AFTER = re.compile(r"^\s*[),]?\s*(?:(?:for|of|from|to|by|belonging to)\s+)?(?:(?:Mr|Mrs|Ms|Dr)\.?\s+)?([A-Z][a-z]+\s+[A-Z][a-z]+)\b")
+_KO_NAME_AFTER = re.compile(r"^\s*[),]?\s*(?:성명|이름|민원인|신청인)?\s*([가-힣]{2,4}?)(?:\s?(?:씨|님))?(?![가-힣])")
 _NOT_NAMES = {"전화번호", "연락처", "번호", "휴대폰", "이메일", "메일", "주민번호", "계좌", "계좌번호", "카드", "카드번호",
               "주소", "그리고", "또는", "민원인", "신청인", "고객", "이름", "성명", "정보", "전화", "핸드폰", "연락"}
+
+
+_JOSA = ("에게", "과", "와", "을", "를", "이", "가", "은", "는", "의", "도", "씨", "님")
+# Common words that start with a surname syllable ("이름", "정보", "주소"): never names.
+_NOT_NAME_PREFIXES = set(
+    "이름 전화 주소 정보 내용 민원 서류 자료 개인 사업 신청 문의 연락 정책 보고 공무 이메 문서 이번 이것 이거 오늘 우리 저희 기관 "
+    "부서 담당 관련 조사 유출 계좌 카드 주민 번호 휴대 성명 고객 신상 인적 안내 요약 입력 작성 확인 처리 사용 활용 방문 참석 결과 "
+    "강의 교육 정부 지방 시민 주무 과장 국장 팀장 위원 장관 차관 시장 구청 도청 한국 서울 부산 경기 인천 대구 광주 대전 울산 세종 "
+    "제주 강원 충북 충남 전북 전남 경북 경남 전체 일부 모든 모두 다음 이전 이후 이상 이하 최근 최종 기본 공공 공개 비공 미공 "
+    "보안 보호 지침 기준 윤리 원칙 규정 조항 법률 시행 고영 생성 인공 데이 서비 프로 시스 임시 임의".split()
+)
+
+
+def _plausible_name(candidate: str) -> str | None:
+    """The name in ``candidate`` with any particle stripped, or None when it is an ordinary word."""
+    for josa in _JOSA:
+        if candidate.endswith(josa) and len(candidate) - len(josa) >= 2:
+            candidate = candidate[: -len(josa)]
+            break
+    if candidate[0] not in _SURNAMES or candidate in _NOT_NAMES or candidate[:2] in _NOT_NAME_PREFIXES:
+        return None
+    return candidate
 
 
 @dataclass
@@ -125,9 +151,9 @@ def mask(text: str, lang: str = "ko") -> Masked:
 
     # Names: after a label ("민원인 홍길동", "Mr Smith"), or right before another masked item.
     for m in _KO_NAME_LABEL.finditer(text):
-        name = m.group(1)
-        if name[0] in _SURNAMES and name not in _NOT_NAMES:
-            add(m.start(1), m.end(1), "name")
+        name = _plausible_name(m.group(1))
+        if name:
+            add(m.start(1), m.start(1) + len(name), "name")
     for m in _EN_NAME_LABEL.finditer(text):
         add(m.start(1), m.end(1), "name")
     for start, _end, kind in sorted(spans):
@@ -135,13 +161,20 @@ def mask(text: str, lang: str = "ko") -> Masked:
             continue
         before = text[max(0, start - 24) : start]
         if km := _KO_NAME_NEAR.search(before):
-            name = km.group(1)
-            if name[0] in _SURNAMES and name not in _NOT_NAMES and not name.endswith(("번호", "처")):
+            name = _plausible_name(km.group(1))
+            if name and not name.endswith(("번호", "처")):
                 offset = start - len(before) + km.start(1)
                 add(offset, offset + len(name), "name")
         if em := _EN_NAME_NEAR.search(before):
             offset = start - len(before) + em.start(1)
             add(offset, offset + len(em.group(1)), "name")
+        after = text[_end : _end + 40]
+        if ea := _EN_NAME_AFTER.match(after):
+            add(_end + ea.start(1), _end + ea.end(1), "name")
+        if ka := _KO_NAME_AFTER.match(after):
+            name = _plausible_name(ka.group(1))
+            if name:
+                add(_end + ka.start(1), _end + ka.start(1) + len(name), "name")
 
     if not spans:
         return Masked(text)

@@ -53,7 +53,7 @@ FEATURES: dict[str, re.Pattern[str]] = {
         r"민감\s?정보|민감한|건강|병력|의료|장애|범죄|sensitive|health|medical|criminal record|biometric|생체", re.IGNORECASE
     ),
     "non_public": re.compile(
-        r"비공개|미공표|미발표|공표되지|발표되지|공개되지 않은|(공개|발표|공표|보도|결재|확정) ?(전|前)|대외비|기밀|비밀|"
+        r"비공개|미공개|미공표|미발표|공표되지|발표되지|공개되지 않은|(공개|발표|공표|보도|결재|확정) ?(전|前)|대외비|기밀|비밀|"
         r"내부 (문서|자료|보고서|정보|검토|회의)|업무 자료|검토 중인|확정되지 않은|"
         r"\bnon-?public\b|\bunpublished\b|\bconfidential\b|\bclassified\b|\bnot (yet )?(been )?(published|announced|public)\b|"
         r"\binternal (documents?|reports?|memos?|papers?|drafts?|information|data|material)\b|\bdraft polic|\bsecret",

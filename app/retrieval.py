@@ -50,6 +50,7 @@ class Clause:
     section_id: str
     kind: str
     stance: str
+    role: str = "guideline"
     chunks: dict[str, list[ChunkRecord]] = field(default_factory=dict)
     features: set[str] = field(default_factory=set)
 
@@ -99,6 +100,7 @@ class ClauseIndex:
                 clause = self.clauses[key] = Clause(
                     key, str(chunk.meta.get("doc_id")), str(chunk.meta.get("section_id")),
                     str(chunk.meta.get("kind", "")), str(chunk.meta.get("stance", "informs")),
+                    str(chunk.meta.get("role", "guideline")),
                 )
             clause.chunks.setdefault(chunk.lang, []).append(chunk)
             clause.features |= features_of(f"{chunk.meta.get('section', '')} {chunk.text}")
@@ -186,7 +188,10 @@ class ClauseIndex:
     def policy_clauses(
         self, vector: list[float], stances: set[str], features: set[str] | None = None, doc_ids: set[str] | None = None
     ) -> list[tuple[Clause, float]]:
-        """Clauses of the given stances (sharing one of ``features``), most similar first."""
+        """Clauses of the given stances (sharing one of ``features``), most similar first.
+
+        Comparator documents (foreign guidance) never decide a verdict for Korean officials.
+        """
         if not self.policy_keys:
             return []
         sims = self.policy_vectors @ np.asarray(vector, dtype=np.float32)
@@ -194,7 +199,7 @@ class ClauseIndex:
         for idx in np.argsort(-sims):
             key = self.policy_keys[int(idx)]
             clause = self.clauses.get(key)
-            if clause is None or key in best or clause.stance not in stances:
+            if clause is None or key in best or clause.stance not in stances or clause.role == "comparator":
                 continue
             if features is not None and not (clause.features & features):
                 continue
@@ -285,6 +290,10 @@ class ClauseIndex:
         for key in set().union(*legs):
             fused = sum(1.0 / (RRF_K + ranks[key]) for ranks in legs if key in ranks)
             clause = self.clauses[key]
+            if mode == "hybrid" and lang not in clause.chunks and key in dense_rank:
+                # The lexical legs cannot see a clause that has no text in the question's language:
+                # its dense rank speaks for them too (cross-lingual questions).
+                fused = 3.0 / (RRF_K + dense_rank[key])
             best = (dense_best.get(key) or bm25_best.get(key) or (0.0, ""))[1]
             hits.append(
                 ClauseHit(

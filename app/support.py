@@ -34,7 +34,8 @@ _CLAIMS = {
     "informs": re.compile(r"다음과 같습니다|^Here is what", re.IGNORECASE),
 }
 # Which clause stances back each kind of claim.
-_BACKING = {"prohibits": {"prohibits"}, "requires": {"requires", "recommends", "prohibits"}, "permits": {"permits"},
+# (A requirement backs "not allowed" too: skipping what a clause requires is not allowed.)
+_BACKING = {"prohibits": {"prohibits", "requires"}, "requires": {"requires", "recommends", "prohibits"}, "permits": {"permits"},
             "informs": {"prohibits", "requires", "permits", "recommends", "informs"}}
 
 

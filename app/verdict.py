@@ -26,6 +26,7 @@ from app.retrieval import Clause, ClauseHit, ClauseIndex
 RELEVANCE_MIN = 0.40  # best clause's dense cosine ...
 COVERAGE_MIN = 0.50  # ... and idf-weighted token coverage both below these: not covered
 TOP_DECIDING = 4  # how many of the best hits may decide a verdict directly
+POLICY_POOL = 12  # the most similar policy clauses among which feature overlap decides
 AI_USE = {"public_tool", "internal_tool"}
 AI_USE_ANY = AI_USE | {"output_use"}
 INFO_RELATIVE = 0.6  # an information answer quotes clauses whose fused score is within this share of the best
@@ -65,30 +66,39 @@ def decide(understanding: Understanding, hits: list[ClauseHit], index: ClauseInd
         return Decision("info", "a question for information", supporting=_informative(hits, k), scores=scores)
 
     def best(stances: set[str], features: set[str] | None, n: int, exclude: list[Clause] = ()) -> list[Clause]:  # type: ignore[assignment]
-        ranked = [c for c, _ in index.policy_clauses(vector, stances, features) if c not in exclude]
-        return _distinct_docs(ranked, n)
+        """The clauses of ``stances`` that match most of what the question is about, then closest."""
+        ranked = [(c, sim) for c, sim in index.policy_clauses(vector, stances, features) if c not in exclude]
+        ranked.sort(key=lambda cs: (-len(cs[0].features & understanding.features), -cs[1]))
+        return _distinct_docs([c for c, _ in ranked[:POLICY_POOL]], n)
 
     responsibility = next(iter(best({"requires"}, {"responsibility"}, 1)), None)
     risks = understanding.risks
     head = hits[:TOP_DECIDING]
     if risks:
-        deciding = _distinct_docs([h.clause for h in head if h.clause.stance == "prohibits" and h.clause.features & risks]
-                                  + best({"prohibits"}, risks, 2), 2)
+        # A comparator (foreign guidance) decides only when the question is about it: among the two best hits.
+        deciding = _distinct_docs([h.clause for i, h in enumerate(head) if h.clause.stance == "prohibits" and h.clause.features & risks
+                                   and (h.clause.role != "comparator" or i < 2)]
+                                  + best({"prohibits"}, risks, 3), 3)
         if deciding:
-            remedies = best({"requires", "permits", "recommends"}, (risks | {"internal_tool"}) - {"sensitive"}, 2, deciding)
+            # What would make such a use acceptable: a requirement about the same data (pseudonymise,
+            # use public information only), or a permitted internal tool that keeps data in-house.
+            remedies = _distinct_docs(best({"requires", "recommends"}, risks, 1, deciding)
+                                      + best({"permits"}, {"internal_tool"}, 1, deciding), 2)
             return Decision("not_allowed", "a prohibition matches the question's risk features", deciding=deciding,
                             conditions=remedies, responsibility=responsibility, scores=scores)
 
     # A prohibition conditioned on a risk (personal data, ...) applies only through the rule above;
     # one that forbids the activity itself applies when it is the best match.
-    direct = [h.clause for h in head[:1] if h.clause.stance == "prohibits" and not (h.clause.features & set(RISK_FEATURES))]
+    direct = [h.clause for h in head[:1] if h.clause.stance == "prohibits" and not (h.clause.features & set(RISK_FEATURES))
+              and h.clause.role != "comparator"]
     if direct:
         return Decision("not_allowed", "the best clause prohibits what is asked", deciding=direct,
                         supporting=_policy(head, direct, 1), responsibility=responsibility, scores=scores)
 
-    requirements = [h.clause for h in head if h.clause.stance in ("requires", "recommends")]
-    permissions = [h.clause for h in head if h.clause.stance == "permits"]
-    duties = [h.clause for h in head[:2] if h.clause.stance == "requires"]
+    binding = [h for h in head if h.clause.role != "comparator"]
+    requirements = [h.clause for h in binding if h.clause.stance in ("requires", "recommends")]
+    permissions = [h.clause for h in binding if h.clause.stance == "permits"]
+    duties = [h.clause for h in binding[:2] if h.clause.stance == "requires"]
     if understanding.omission:
         wanted = understanding.features & {"discrimination", "decision", "hiring", "images_of_people"}
         duties = _distinct_docs(duties + best({"requires", "prohibits"}, wanted or None, 2), 2)

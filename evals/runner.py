@@ -48,8 +48,11 @@ class Report:
         return "\n".join(lines)
 
 
-def load_thresholds() -> dict[str, dict[str, float]]:
-    return json.loads(THRESHOLDS.read_text(encoding="utf-8")) if THRESHOLDS.exists() else {}
+def load_thresholds() -> dict[str, dict[str, Any]]:
+    if not THRESHOLDS.exists():
+        return {}
+    data = json.loads(THRESHOLDS.read_text(encoding="utf-8"))
+    return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
 def check_thresholds(metrics: dict[str, float], thresholds: dict[str, dict[str, float]]) -> list[str]:
@@ -97,6 +100,7 @@ def run_eval(
     baselines: bool = True,
     progress: bool = False,
     settings: Any = None,
+    on_progress: Any = None,
 ) -> Report:
     """Answer every case with guidebot (and the baselines), score them, write the reports."""
     from app.assistant import Assistant
@@ -122,12 +126,16 @@ def run_eval(
     total = len(cases) * len(systems)
     done = 0
     for name, system in systems.items():
+        for case in cases[:3]:  # warm caches and lazy loads before anything is timed
+            system(case.question)
         preds = []
         for case in cases:
             started = time.perf_counter()
             data = system(case.question)
             preds.append(_prediction(case, data, (time.perf_counter() - started) * 1000))
             done += 1
+            if on_progress is not None:
+                on_progress(done, total, name)
             if progress and sys.stderr.isatty():
                 sys.stderr.write(f"\r{name:<10} {done}/{total}")
         predictions[name] = preds

@@ -16,7 +16,7 @@ from ingest.documents import STANCES, Chunk, LoadedDocument, slugify, split_sent
 from ingest.stance import detect_stance
 from ingest.tokens import tokenize
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -104,8 +104,8 @@ def _split_budget(sentences: list[str], budget: int, overlap: int) -> list[list[
             size = sum(estimate_tokens(s) for s in current)
             if current and size + cost > budget:  # the overlap alone would not leave room
                 current, size = [], 0
-        if cost > budget:  # one enormous "sentence" (a table row, a 50 MB line): cut by words
-            words = sentence.split(" ")
+        if cost > budget:  # one enormous "sentence" (a table row, a long URL): cut by words, then characters
+            words = [w[i : i + budget * 2] for w in sentence.split(" ") for i in range(0, max(len(w), 1), budget * 2)]
             piece: list[str] = []
             for word in words:
                 piece.append(word)
@@ -146,6 +146,7 @@ def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, fil
                 "basis": doc.basis,
                 "source": doc.path,
                 "official_source": doc.source,
+                "role": doc.role,
                 "section_id": section.section_id,
                 "section": path,
                 "heading": section.path[-1] if section.path else doc.title,

@@ -40,6 +40,7 @@ class LoadedDocument:
     source: str = ""
     note: str = ""
     fmt: str = "md"
+    role: str = "guideline"  # "comparator": foreign or reference material that informs but never decides
 
 
 @dataclass

@@ -21,6 +21,7 @@ from ingest.settings import REPO_ROOT
 
 SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".hwpx")
 _MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
+_MAX_LINE_CHARS = 200_000  # a "line" longer than this is data, not a document
 _MAX_ZIP_RATIO = 200
 
 
@@ -100,8 +101,15 @@ def _parse_front_matter(text: str) -> tuple[dict[str, object], str]:
     return meta, text[body_start + 1 :] if body_start >= 0 else ""
 
 
+def _check_lines(text: str) -> None:
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > _MAX_LINE_CHARS:
+        raise LoadError(f"a single line of {longest:,} characters: not a readable document")
+
+
 def _load_markdown(path: Path) -> LoadedDocument:
     text = _decode(path.read_bytes())
+    _check_lines(text)
     meta, body = _parse_front_matter(text)
     blocks: list[Block] = []
     para: list[str] = []
@@ -212,6 +220,7 @@ def _text_blocks(lines: list[str], page: int | None = None, article: str | None 
 
 def _load_text(path: Path) -> LoadedDocument:
     text = _decode(path.read_bytes())
+    _check_lines(text)
     blocks, _ = _text_blocks(text.splitlines())
     return _document(path, blocks, {}, "txt")
 
@@ -394,6 +403,7 @@ def _document(path: Path, blocks: list[Block], meta: dict[str, object], fmt: str
         source=str(meta.get("source") or ""),
         note=str(meta.get("note") or ""),
         fmt=fmt,
+        role=str(meta.get("role") or "guideline"),
     )
 
 

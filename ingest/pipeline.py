@@ -30,6 +30,7 @@ from ingest.settings import Settings, get_settings
 from ingest.store import EmbedderMismatch, Store
 
 Progress = Callable[[int, int, str], None]
+MAX_CHUNKS_PER_FILE = 20_000
 
 
 @dataclass
@@ -192,6 +193,8 @@ def _ingest_file(
     chunks = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap_sentences, digest)
     if not chunks:
         raise LoadError("no text found in the document")
+    if len(chunks) > MAX_CHUNKS_PER_FILE:
+        raise LoadError(f"{len(chunks):,} chunks: more than the {MAX_CHUNKS_PER_FILE:,} one file may hold; split the document")
     for chunk in chunks:
         chunk.metadata["file_chunks"] = len(chunks)
     todo = [c for c in chunks if present.get(c.id, {}).get("digest") != c.metadata["digest"]]

@@ -1,0 +1,25 @@
+"""The CI gate: the eval suite on the test split, guidebot against the baselines, thresholds held."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.runner import SYSTEMS, run_eval
+
+
+@pytest.mark.slow
+def test_test_split_meets_thresholds(corpus_settings, tmp_path: Path) -> None:
+    report = run_eval(split="test", settings=corpus_settings, out=tmp_path / "report")
+    print(report.summary_text())
+    data = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))
+    assert set(data["systems"]) == set(SYSTEMS)
+    for key in ("verdict_accuracy", "hit@5", "citation_precision", "citation_recall", "faithfulness", "abstention_f1",
+                "must_not_violations", "pii_leaks"):
+        assert key in data["systems"]["guidebot"]
+    for name in ("report.md", "report.html", "predictions.jsonl"):
+        assert (tmp_path / "report" / name).stat().st_size > 0
+    assert data["passed"], data["failures"]
+    assert data["systems"]["guidebot"]["hit@5"] > data["systems"]["naive_rag"]["hit@5"]
