@@ -44,9 +44,12 @@ class Assistant:
         self.settings = settings or get_settings()
         self.retrieval = retrieval
         self.k = k or self.settings.top_k
+        # Kiwi takes seconds to load: it warms up in a thread while the store and index load.
+        kiwi = threading.Thread(target=warm_up, name="guidebot-kiwi", daemon=True)
+        kiwi.start()
         self.store, self.embedder = open_store(self.settings)
-        warm_up()
         self.index = ClauseIndex(self.store, self.embedder)
+        kiwi.join()
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.backend_name = backend or ("extractive" if self.settings.llm_backend == "none" else self.settings.llm_backend)

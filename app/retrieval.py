@@ -125,8 +125,8 @@ class ClauseIndex:
         for key, clause in self.clauses.items():
             first = next(iter(clause.chunks.values()))[0]
             tokens: set[str] = set()
-            for chunks in clause.chunks.values():
-                tokens |= set(tokenize(str(chunks[0].meta.get("heading", "")), chunks[0].lang))
+            for chunks in clause.chunks.values():  # tokenized at ingest, so no Kiwi is needed here
+                tokens |= set(str(chunks[0].meta.get("heading_tokens", "")).split())
             tokens = {t for t in tokens if len(t) > 1 or not t.isascii()}
             if not tokens or first.meta.get("section_id") == "about":
                 continue

@@ -16,7 +16,7 @@ from ingest.documents import STANCES, Chunk, LoadedDocument, slugify, split_sent
 from ingest.stance import detect_stance
 from ingest.tokens import tokenize
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -157,6 +157,7 @@ def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, fil
                 "digest": digest,
                 "file_digest": file_digest,
                 "bm25_tokens": " ".join(tokenize(f"{doc.title} {path} {part}", doc.lang)),
+                "heading_tokens": " ".join(tokenize(section.path[-1] if section.path else doc.title, doc.lang)),
             }
             chunk_id = f"{doc.doc_id}:{doc.lang}:{section.section_id}:{n}"
             chunks.append(Chunk(chunk_id, part, embed_text, metadata))
