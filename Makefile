@@ -38,8 +38,9 @@ lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check app ingest evals tests
 	$(VENV)/bin/mypy app ingest evals
 
-bench: install ## benchmarks (figures, not assertions); writes bench/results.json
-	$(PY) -m evals.bench
+bench: install ## benchmarks (figures, not assertions): bench/results/bench.json, then the load test
+	$(PY) -m evals.bench --faults
+	$(PY) -m evals.load
 
 eval: install ## the answer-fidelity suite on the test split
 	$(GUIDEBOT) eval --split test

@@ -41,6 +41,18 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50_ms": float(np.percentile(values, 50)), "p95_ms": float(np.percentile(values, 95)), "n": len(values)}
 
 
+def warm_latencies(ask: Any, questions: list[str]) -> dict[str, float]:
+    """p50/p95 of ``ask`` over the questions, after five untimed warm-up calls."""
+    for q in questions[:5]:
+        ask(q)
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        ask(q)
+        times.append((time.perf_counter() - started) * 1000)
+    return percentiles(times)
+
+
 # -- stages (run in a child process) -------------------------------------------------------------
 
 
@@ -79,24 +91,10 @@ def stage_ask(data: Path, naive: bool = True) -> dict[str, Any]:
     settings = Settings(data_dir=data, audit_log=False)
     assistant = Assistant(settings)
     questions = [c.question for c in load_cases(split="dev")]
-    for q in questions[:5]:
-        assistant.ask(q)
-    times = []
-    for q in questions:
-        started = time.perf_counter()
-        assistant.ask(q)
-        times.append((time.perf_counter() - started) * 1000)
-    out: dict[str, Any] = {"guidebot": percentiles(times)}
+    out: dict[str, Any] = {"guidebot": warm_latencies(assistant.ask, questions)}
     if naive:
         rag = NaiveRag(settings, assistant.embedder)
-        for q in questions[:5]:
-            rag.ask(q)
-        naive_times = []
-        for q in questions:
-            started = time.perf_counter()
-            rag.ask(q)
-            naive_times.append((time.perf_counter() - started) * 1000)
-        out["naive_rag"] = percentiles(naive_times)
+        out["naive_rag"] = warm_latencies(rag.ask, questions)
         out["p50_ratio_guidebot_over_naive"] = out["guidebot"]["p50_ms"] / out["naive_rag"]["p50_ms"]
         out["p95_ratio_guidebot_over_naive"] = out["guidebot"]["p95_ms"] / out["naive_rag"]["p95_ms"]
     out["chunks"] = assistant.index.count
@@ -155,6 +153,66 @@ def build_scaled(source: Path, target: Path, factor: int) -> int:
     return store.count()
 
 
+def stage_faults(data: Path, kills: int = 20, fuzz: int = 1000) -> dict[str, Any]:
+    """kill -9 an ingest ``kills`` times at random moments (each rerun must equal a clean build),
+    then ``fuzz`` Hypothesis questions through the answer path (no exception may escape)."""
+    import random
+    import signal
+
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    from app.assistant import Assistant, QuestionError
+    from ingest.pipeline import ingest, open_store
+
+    docs = data / "docs"
+    docs.mkdir(parents=True)
+    for i in range(10):
+        (docs / f"doc{i}.md").write_text(
+            f"---\nid: doc-{i}\nlang: en\ntitle: Doc {i}\n---\n"
+            + "\n".join(f"## Rule {j} {{#r{j}}}\nOfficials must follow rule {j} of document {i}.\n" for j in range(25)),
+            encoding="utf-8")
+
+    def state(path: Path) -> dict[str, str]:
+        store, _ = open_store(Settings(data_dir=path))
+        return {r["id"]: str(r["metadata"]["digest"]) for r in store.iter_all()}
+
+    ingest([docs], settings=Settings(data_dir=data / "clean"))
+    expected = state(data / "clean")
+    rng = random.Random(7)
+    mismatches = 0
+    for n in range(kills):
+        env = {**os.environ, "GUIDEBOT_DATA_DIR": str(data / f"k{n}")}
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", str(docs)], env=env, cwd=REPO_ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 6.0))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        subprocess.run([sys.executable, "-m", "app.cli", "ingest", str(docs)], env=env, cwd=REPO_ROOT, capture_output=True,
+                       check=True)
+        mismatches += state(data / f"k{n}") != expected
+
+    assistant = Assistant(Settings(data_dir=data / "clean", corpus_dir=REPO_ROOT / "corpus", audit_log=False))
+    escaped: list[str] = []
+    count = {"n": 0}
+
+    @hsettings(max_examples=fuzz, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(st.text(max_size=400))
+    def fuzz_one(text: str) -> None:
+        count["n"] += 1
+        try:
+            assistant.ask(text)
+        except QuestionError:
+            pass
+        except Exception as exc:  # counted: the figure is how many escaped
+            escaped.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    fuzz_one()
+    return {"kills": kills, "kill_mismatches": mismatches, "fuzz_examples": count["n"], "fuzz_escaped": len(escaped),
+            "fuzz_escaped_samples": escaped[:3]}
+
+
 # -- orchestration ------------------------------------------------------------------------------
 
 
@@ -209,12 +267,16 @@ def main() -> None:
     parser.add_argument("--source")
     parser.add_argument("--scales", default="10,100")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--faults", action="store_true", help="also 20 kill -9 ingests and 1,000 fuzzed questions")
     args = parser.parse_args()
     if args.stage == "ingest":
         print(json.dumps(stage_ingest(Path(args.data))))
         return
     if args.stage == "ask":
         print(json.dumps(stage_ask(Path(args.data), naive=args.factor == 1)))
+        return
+    if args.stage == "faults":
+        print(json.dumps(stage_faults(Path(args.data))))
         return
     if args.stage == "build":
         print(json.dumps({"chunks": build_scaled(Path(args.source), Path(args.data), args.factor), "peak_rss_mb": peak_rss_mb()}))
@@ -240,6 +302,9 @@ def main() -> None:
                 stage["build_peak_rss_mb"] = built["peak_rss_mb"]
                 results["scale"][f"{factor}x"] = stage
                 print(json.dumps({f"{factor}x": stage}, indent=1), flush=True)
+        if args.faults:
+            results["faults"] = child("faults", "--data", str(work / "faults"))
+            print(json.dumps({"faults": results["faults"]}, indent=1), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     (OUT / "bench.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
