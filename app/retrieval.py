@@ -175,8 +175,9 @@ class ClauseIndex:
 
     # -- the two legs --------------------------------------------------------------------------
 
-    def bm25_scores(self, query: str, lang: str) -> np.ndarray:
-        tokens = [t for t in tokenize(query, lang) if t in self._vocab]
+    def bm25_scores(self, query: str, lang: str, query_tokens: list[str] | None = None) -> np.ndarray:
+        query_tokens = tokenize(query, lang) if query_tokens is None else query_tokens
+        tokens = [t for t in query_tokens if t in self._vocab]
         if not tokens or not self.chunks:
             return np.zeros(len(self.chunks))
         with self._lock:
@@ -255,7 +256,8 @@ class ClauseIndex:
             if key not in dense_best or sim > dense_best[key][0]:
                 dense_best[key] = (sim, chunk_id)
 
-        scores = self.bm25_scores(query, lang)
+        query_tokens = tokenize(query, lang)  # once: BM25, the heading leg and coverage share them
+        scores = self.bm25_scores(query, lang, query_tokens)
         bm25_best: dict[str, tuple[float, str]] = {}
         if scores.any():
             top = np.argsort(-scores)[: BM25_CANDIDATES * 3]
@@ -280,7 +282,6 @@ class ClauseIndex:
         bm25_rank = {key: r for r, key in enumerate(sorted(bm25_best, key=lambda x: -bm25_best[x][0]), start=1)}
         top_bm25 = max((s for s, _ in bm25_best.values()), default=0.0)
         hits = []
-        query_tokens = tokenize(query, lang)
         heading_rank = {k: r for k, r in self.heading_ranks(query_tokens).items() if allowed(self._meta_of(k))} if mode == "hybrid" else {}
         for key in heading_rank:
             if key not in dense_best and key not in bm25_best:
@@ -367,9 +368,5 @@ class GuidebotRetriever(BaseRetriever):
             docs.append(Document(page_content=" ".join(c.text for c in chunks), metadata=meta, id=hit.clause.key))
         return docs
 
-
-def rrf_bound(k: int = RRF_K) -> float:
-    """The highest fused score a clause can reach (first in both legs)."""
-    return 2.0 / (k + 1)
 
 

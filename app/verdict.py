@@ -1,14 +1,18 @@
 """From a question and its retrieved clauses to a verdict, by rules that fit in a sentence each.
 
-1. No clause reaches the relevance threshold: ``not_covered``.
+1. No clause reaches the relevance threshold (a permission question about using AI is always in
+   scope): ``not_covered``.
 2. A question for information (not permission): ``info``, citing the best clauses.
 3. A permission question whose risk features (personal data, sensitive or non-public
    information) match a prohibition in the documents: ``not_allowed``, with the requirements
    that would make a use acceptable, where the documents give them, as conditions.
-4. A permission question whose best clause prohibits what is asked, or that asks to skip what
-   one of the two best clauses requires: ``not_allowed``.
-5. A permission question with a relevant requirement (or recommendation): ``conditional``,
-   the requirements being the conditions.
+4. A permission question whose best clause prohibits what is asked, or that asks to skip (or
+   to discriminate against) what a matching requirement protects: ``not_allowed``.
+5. A permission question about using generative AI is bound by the standing requirements
+   (check the output; keep personal and non-public data out), and any other permission question
+   with a relevant requirement (or recommendation) is too: ``conditional``, those requirements
+   being the conditions.
+Comparator documents (foreign guidance) decide only when the question is about them.
 6. A permission question with a relevant permission and no requirement: ``allowed``.
 7. A permission question answered only by descriptive clauses: ``info``.
 

@@ -58,28 +58,37 @@ def _png(fig: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def _grouped_bars(report: Report, keys: list[str], labels: list[str], title: str, rotation: int) -> str:
+    """One bar per system for each metric key, as a base64 PNG."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    systems = list(report.systems)
+    width = 0.8 / len(systems)
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    for i, name in enumerate(systems):
+        ax.bar(np.arange(len(keys)) + i * width, [report.systems[name].get(k, 0) for k in keys], width, label=name)
+    ax.set_xticks(np.arange(len(keys)) + 0.4 - width / 2, labels, rotation=rotation)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    png = _png(fig)
+    plt.close(fig)
+    return png
+
+
 def charts(report: Report, predictions: dict[str, list[dict[str, Any]]]) -> dict[str, str]:
     """Base64 PNG charts: per-category verdict accuracy, hit@k, latency, headline comparison."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
     systems = list(report.systems)
     out = {}
     categories = sorted({k.split("/", 1)[1] for k in report.systems["guidebot"] if k.startswith("verdict_accuracy/")})
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    width = 0.8 / len(systems)
-    for i, name in enumerate(systems):
-        values = [report.systems[name].get(f"verdict_accuracy/{c}", 0) for c in categories]
-        ax.bar(np.arange(len(categories)) + i * width, values, width, label=name)
-    ax.set_xticks(np.arange(len(categories)) + 0.4 - width / 2, categories, rotation=20)
-    ax.set_ylim(0, 1.05)
-    ax.set_title("Verdict accuracy by category")
-    ax.legend(fontsize=8)
-    out["categories"] = _png(fig)
-    plt.close(fig)
+    out["categories"] = _grouped_bars(report, [f"verdict_accuracy/{c}" for c in categories], categories,
+                                      "Verdict accuracy by category", rotation=20)
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name in systems:
@@ -101,15 +110,7 @@ def charts(report: Report, predictions: dict[str, list[dict[str, Any]]]) -> dict
     plt.close(fig)
 
     metrics = ["verdict_accuracy", "hit@5", "citation_precision", "citation_recall", "faithfulness", "abstention_f1"]
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    for i, name in enumerate(systems):
-        ax.bar(np.arange(len(metrics)) + i * width, [report.systems[name].get(m, 0) for m in metrics], width, label=name)
-    ax.set_xticks(np.arange(len(metrics)) + 0.4 - width / 2, metrics, rotation=15)
-    ax.set_ylim(0, 1.05)
-    ax.set_title("guidebot against the baselines")
-    ax.legend(fontsize=8)
-    out["systems"] = _png(fig)
-    plt.close(fig)
+    out["systems"] = _grouped_bars(report, metrics, metrics, "guidebot against the baselines", rotation=15)
     return out
 
 

@@ -14,7 +14,6 @@ next run finds the file incomplete and finishes it.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -232,7 +231,7 @@ def _commit(
     _write(todo, store, embedder, settings.embed_batch)
     summary.embedded += len(todo)
     if refresh:  # same text, new file digest: update the metadata with the stored vectors
-        _rewrite_metadata(refresh, store)
+        store.update_metadata([c.id for c in refresh], [c.metadata for c in refresh])
     stale = sorted(set(present) - {c.id for c in chunks})
     store.delete(stale)
     return "updated" if present else "added"
@@ -245,14 +244,4 @@ def _write(chunks: list[Chunk], store: Store, embedder: Any, batch: int) -> None
         store.upsert([c.id for c in part], vectors, [c.text for c in part], [c.metadata for c in part])
 
 
-def _rewrite_metadata(chunks: list[Chunk], store: Store) -> None:
-    store._guard(store.collection.update, ids=[c.id for c in chunks], metadatas=[c.metadata for c in chunks])
 
-
-def print_progress(done: int, total: int, path: str) -> None:  # pragma: no cover - terminal only
-    width = 30
-    filled = int(width * done / max(total, 1))
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {path[-50:]:<50}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()

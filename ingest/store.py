@@ -159,6 +159,11 @@ class Store:
         if ids:
             self._guard(self.collection.upsert, ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas)
 
+    def update_metadata(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Rewrite metadata in place, keeping the stored vectors and documents."""
+        if ids:
+            self._guard(self.collection.update, ids=ids, metadatas=metadatas)
+
     def delete(self, ids: list[str]) -> None:
         for start in range(0, len(ids), _PAGE):
             self._guard(self.collection.delete, ids=ids[start : start + _PAGE])

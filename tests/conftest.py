@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,5 +74,5 @@ def free_port() -> int:
 
 
 def chroma_bin() -> str:
-    exe = Path(os.sys.executable).parent / "chroma"
+    exe = Path(sys.executable).parent / "chroma"
     return str(exe) if exe.exists() else "chroma"

@@ -18,6 +18,7 @@ import pytest
 
 from ingest.chunker import clean_markdown
 from ingest.settings import REPO_ROOT, Settings
+from tests.conftest import free_port
 
 VERDICTS = {"allowed", "conditional", "not_allowed", "not_covered", "info"}
 UPLOAD_DOC = """---
@@ -42,14 +43,6 @@ def norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(base: Settings, data_dir: Path) -> SimpleNamespace:
     """Build and launch the real UI on a free loopback port over a copy of ``base``'s index.
 
@@ -69,7 +62,7 @@ def start_server(base: Settings, data_dir: Path) -> SimpleNamespace:
     assert summary.chunks > 0 and not summary.failed, summary.to_dict()
     assistant = Assistant(settings)
     demo = build(assistant, settings)
-    port = _free_port()
+    port = free_port()
     launch(demo, host="127.0.0.1", port=port, settings=settings, prevent_thread_lock=True, quiet=True)
     return SimpleNamespace(url=f"http://127.0.0.1:{port}/", settings=settings, assistant=assistant, demo=demo, port=port)
 
@@ -150,7 +143,7 @@ def test_guidebot_serve_command(tmp_path: Path) -> None:
 
     from gradio_client import Client
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GUIDEBOT_DATA_DIR": str(tmp_path / "data"), "GUIDEBOT_CORPUS_DIR": str(REPO_ROOT / "samples"),
            "GUIDEBOT_AUDIT_LOG": "false"}
     exe = Path(sys.executable).parent / "guidebot"
