@@ -128,8 +128,8 @@ class Assistant:
                 decision = decide(u, hits, index, vector, self.k)
         if masked.found:
             u.features.add("personal_data")
-            decision.pii_rule = next((c for c, _ in index.policy_clauses(vector, {"prohibits"}, {"personal_data"})), None)
-        composer = Composer(u, u.query)
+            decision.pii_rule = next((c for c, _ in index.policy_clauses(vector, {"prohibits"}, {"personal_data"}, limit=1)), None)
+        composer = Composer(u, u.query, index)
         text, conditions = composer.compose(decision, masked.kinds)
         answer = Answer(
             question=masked.text, language=composer.lang, verdict=decision.verdict, answer=text, conditions=conditions,

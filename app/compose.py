@@ -9,7 +9,7 @@ import re
 
 from app.answer import Citation
 from app.question import Understanding
-from app.retrieval import ChunkRecord, Clause
+from app.retrieval import ChunkRecord, Clause, ClauseIndex
 from app.verdict import Decision
 from ingest.documents import split_sentences
 from ingest.stance import detect_stance
@@ -99,19 +99,21 @@ def pick_quote(chunk_text: str, query: str, lang: str, stance: str) -> str:
     return quote.strip()
 
 
-def best_chunk(clause: Clause, lang: str, query: str) -> ChunkRecord:
+def best_chunk(clause: Clause, lang: str, query: str, index: ClauseIndex) -> ChunkRecord:
+    """The clause's chunk (in ``lang`` where it has one) that holds most of the question's tokens."""
     chunks = clause.chunks_in(lang)
     if len(chunks) == 1:
         return chunks[0]
-    query_tokens = set(tokenize(query, lang))
-    return max(chunks, key=lambda c: len(set(str(c.meta.get("bm25_tokens", "")).split()) & query_tokens))
+    query_tokens = tokenize(query, lang)
+    return max(chunks, key=lambda c: index.token_overlap(c, query_tokens))
 
 
 class Composer:
     """Builds citations and the answer text for one decision."""
 
-    def __init__(self, understanding: Understanding, query: str) -> None:
+    def __init__(self, understanding: Understanding, query: str, index: ClauseIndex) -> None:
         self.u = understanding
+        self.index = index
         self.lang = understanding.lang if understanding.lang in LEAD else "en"
         self.query = query
         self.citations: list[Citation] = []
@@ -120,7 +122,7 @@ class Composer:
         for citation in self.citations:
             if citation.clause == clause.key:
                 return citation
-        chunk = best_chunk(clause, self.lang, self.query)
+        chunk = best_chunk(clause, self.lang, self.query, self.index)
         meta = chunk.meta
         quote = pick_quote(chunk.text, self.query, self.lang, clause.stance)
         other = None

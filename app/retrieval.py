@@ -6,8 +6,8 @@ Korean question can find an English-only passage and the reverse.
 
 from __future__ import annotations
 
-import math
-import threading
+import ctypes
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +18,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
-from app.question import features_of
+from app.lexical import Lexicon, top_rows
+from ingest.features import FEATURES, features_of
 from ingest.store import Store
 from ingest.tokens import tokenize
 
@@ -30,18 +31,26 @@ HEADING_MIN = 0.6  # share of a heading's idf weight the question must name
 HEADING_CANDIDATES = 20
 
 
-@dataclass
+# Metadata the index keeps per chunk; the rest (digests, tokens, tags) is read once and dropped.
+_KEEP_META = ("doc_id", "lang", "title", "issuer", "issued", "kind", "basis", "source", "official_source", "role",
+              "section_id", "section", "heading", "page", "part", "n_parts", "stance")
+_SHARED_VALUES = {"doc_id", "lang", "title", "issuer", "issued", "kind", "basis", "source", "official_source", "role", "stance"}
+STANCES = ("prohibits", "requires", "recommends", "permits", "informs")
+
+
+@dataclass(slots=True)
 class ChunkRecord:
     id: str
     text: str
     meta: dict[str, Any]
+    row: int = -1  # the chunk's row in the index's lexicon
 
     @property
     def lang(self) -> str:
         return str(self.meta.get("lang", ""))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Clause:
     """One citable unit, in every language the index holds it."""
 
@@ -52,7 +61,7 @@ class Clause:
     stance: str
     role: str = "guideline"
     chunks: dict[str, list[ChunkRecord]] = field(default_factory=dict)
-    features: set[str] = field(default_factory=set)
+    features: frozenset[str] = frozenset()
 
     def chunks_in(self, lang: str) -> list[ChunkRecord]:
         """The clause's chunks in ``lang``, or in another language when it has none in ``lang``."""
@@ -62,6 +71,10 @@ class Clause:
 
     def text_in(self, lang: str) -> str:
         return " ".join(c.text for c in self.chunks_in(lang))
+
+    @property
+    def rows(self) -> list[int]:
+        return [c.row for chunks in self.chunks.values() for c in chunks]
 
 
 @dataclass
@@ -76,25 +89,55 @@ class ClauseHit:
     coverage: float = 0.0
 
 
+def _slim(meta: dict[str, Any]) -> dict[str, Any]:
+    return {sys.intern(k): sys.intern(meta[k]) if k in _SHARED_VALUES and isinstance(meta[k], str) else meta[k]
+            for k in _KEEP_META if k in meta}
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap pages freed by the build (Chroma's pages, token lists) back to the system;
+    glibc keeps them otherwise (at 100x the corpus this lowers the resident size by about 100 MB)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class ClauseIndex:
-    """Everything retrieval needs in memory: chunk texts, clause grouping, the BM25 index."""
+    """Everything retrieval needs in memory: chunk texts, clause grouping, the lexicon (BM25,
+    coverage, headings) and the vectors of the clauses that decide verdicts."""
 
     def __init__(self, store: Store, embedder: Any) -> None:
-        import bm25s
-
         self.store = store
         self.embedder = embedder
-        self.chunks: list[ChunkRecord] = []
-        self.clauses: dict[str, Clause] = {}
+        self.lexicon = Lexicon()
+        loaded: list[ChunkRecord] = []
+        heading_tokens: list[list[int]] = []
+        features: list[set[str]] = []
         for record in store.iter_all(include=("metadatas", "documents")):
             meta = record["metadata"] or {}
-            chunk = ChunkRecord(record["id"], record["document"] or "", meta)
-            self.chunks.append(chunk)
-        self.chunks.sort(key=lambda c: (str(c.meta.get("doc_id")), c.lang, str(c.meta.get("section_id")), int(c.meta.get("part", 0))))
-        self.by_id = {c.id: c for c in self.chunks}
+            chunk = ChunkRecord(record["id"], record["document"] or "", _slim(meta))
+            chunk.row = self.lexicon.add(str(meta.get("bm25_tokens", "")).split())
+            heading_tokens.append(self.lexicon.token_ids(str(meta.get("heading_tokens", "")).split()))
+            if "features" in meta:  # tagged at ingest
+                features.append(set(str(meta["features"]).split()))
+            else:  # a store from before features were stored
+                features.append(features_of(f"{meta.get('section', '')} {chunk.text}"))
+            loaded.append(chunk)
+        sort_keys = [(str(c.meta.get("doc_id")), c.lang, str(c.meta.get("section_id")), int(c.meta.get("part", 0))) for c in loaded]
+        order = sorted(range(len(loaded)), key=sort_keys.__getitem__)
+        del sort_keys
+        self.lexicon.freeze([loaded[i].row for i in order])
+        self.chunks: list[ChunkRecord] = []
+        self.clauses: dict[str, Clause] = {}
         self.chunk_clause: list[str] = []
-        for chunk in self.chunks:
-            key = f"{chunk.meta.get('doc_id')}#{chunk.meta.get('section_id')}"
+        clause_headings: dict[str, set[int]] = {}
+        clause_features: dict[str, set[str]] = {}
+        for row, i in enumerate(order):
+            chunk = loaded[i]
+            chunk.row = row
+            self.chunks.append(chunk)
+            key = sys.intern(f"{chunk.meta.get('doc_id')}#{chunk.meta.get('section_id')}")
             clause = self.clauses.get(key)
             if clause is None:
                 clause = self.clauses[key] = Clause(
@@ -102,52 +145,71 @@ class ClauseIndex:
                     str(chunk.meta.get("kind", "")), str(chunk.meta.get("stance", "informs")),
                     str(chunk.meta.get("role", "guideline")),
                 )
-            clause.chunks.setdefault(chunk.lang, []).append(chunk)
-            clause.features |= features_of(f"{chunk.meta.get('section', '')} {chunk.text}")
+            chunks = clause.chunks.setdefault(chunk.lang, [])
+            if not chunks:  # a clause's heading is its first chunk's, in each language
+                clause_headings.setdefault(key, set()).update(heading_tokens[i])
+            chunks.append(chunk)
+            clause_features.setdefault(key, set()).update(features[i])
             self.chunk_clause.append(key)
+        del loaded, heading_tokens, features
+        shared: dict[frozenset[str], frozenset[str]] = {}  # a few dozen distinct sets among all clauses
+        for key, names in clause_features.items():
+            fs = frozenset(names)
+            self.clauses[key].features = shared.setdefault(fs, fs)
+        self.by_id = {c.id: c for c in self.chunks}
         self.count = len(self.chunks)
-        # Document frequencies for the idf-weighted coverage signal (see ``coverage``).
-        self.clause_tokens: dict[str, set[str]] = {}
-        df: dict[str, int] = {}
-        for chunk, key in zip(self.chunks, self.chunk_clause, strict=True):
-            tokens = set(str(chunk.meta.get("bm25_tokens", "")).split())
-            self.clause_tokens.setdefault(key, set()).update(tokens)
-            for token in tokens:
-                df[token] = df.get(token, 0) + 1
-        n = max(1, len(self.chunks))
-        self._idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1.0) for t, f in df.items()}
-        self._idf_unknown = math.log((n + 0.5) / 0.5 + 1.0)
-        # The third leg: a clause's own heading ("Legal basis", "제2조제4호 고영향 인공지능") named by
-        # the question.  Parent sections otherwise lose to their shorter sub-items, which repeat
-        # the parent's heading path.
-        self._heading_index: dict[str, list[str]] = {}
-        self._heading_weight: dict[str, float] = {}
-        for key, clause in self.clauses.items():
-            first = next(iter(clause.chunks.values()))[0]
-            tokens: set[str] = set()
-            for chunks in clause.chunks.values():  # tokenized at ingest, so no Kiwi is needed here
-                tokens |= set(str(chunks[0].meta.get("heading_tokens", "")).split())
-            tokens = {t for t in tokens if len(t) > 1 or not t.isascii()}
-            if not tokens or first.meta.get("section_id") == "about":
+        self._clause_list = list(self.clauses.values())
+        self._clause_pos = {c.key: n for n, c in enumerate(self._clause_list)}
+        self._build_headings(clause_headings)
+        self._build_policy(store)
+        _return_freed_memory()
+
+    def _build_headings(self, clause_headings: dict[str, set[int]]) -> None:
+        """The third leg: a clause's own heading ("Legal basis", "제2조제4호 고영향 인공지능") named
+        by the question.  Parent sections otherwise lose to their shorter sub-items, which repeat
+        the parent's heading path."""
+        lex = self.lexicon
+        names = {i: t for t, i in lex.vocab.items()}
+        pairs: list[tuple[int, int]] = []
+        self._heading_weight = np.zeros(len(self._clause_list), dtype=np.float64)
+        for key, ids in clause_headings.items():
+            clause = self.clauses[key]
+            ids = {i for i in ids if len(names[i]) > 1 or not names[i].isascii()}
+            if not ids or clause.section_id == "about":
                 continue
-            self._heading_weight[key] = sum(self._idf.get(t, self._idf_unknown) for t in tokens) / max(1, len(clause.chunks))
-            for token in tokens:
-                self._heading_index.setdefault(token, []).append(key)
-        self._bm25 = bm25s.BM25()
-        corpus_tokens = [str(c.meta.get("bm25_tokens", "")).split() or ["∅"] for c in self.chunks]
-        if corpus_tokens:
-            self._bm25.index(corpus_tokens, show_progress=False)
-        self._vocab = set(getattr(self._bm25, "vocab_dict", {}) or {})
-        self._lock = threading.Lock()
-        # Vectors of the clauses that decide verdicts (everything but 'informs'), kept in memory so a
-        # question's risk features can be matched against every prohibition, not only the top hits.
-        self.policy_keys: list[str] = []
-        vectors = []
+            pos = self._clause_pos[key]
+            self._heading_weight[pos] = sum(float(lex.idf[i]) for i in ids) / max(1, len(clause.chunks))
+            pairs.extend((i, pos) for i in ids)
+        pairs.sort()
+        tokens = np.asarray([t for t, _ in pairs], dtype=np.int64)
+        self._heading_clauses = np.asarray([c for _, c in pairs], dtype=np.int32)
+        self._heading_ptr = np.searchsorted(tokens, np.arange(len(lex.vocab) + 1))
+        # Ties between equal scores fall to the clause key, highest first (as a sorted tuple would).
+        self._key_rank = np.empty(len(self._clause_list), dtype=np.int64)
+        self._key_rank[np.argsort(np.asarray([c.key for c in self._clause_list]))] = np.arange(len(self._clause_list))
+
+    def _build_policy(self, store: Store) -> None:
+        """Vectors of the clauses that decide verdicts (everything but 'informs'), kept in memory so
+        a question's risk features can be matched against every prohibition, not only the top hits."""
+        self._feature_bit = {name: 1 << n for n, name in enumerate(FEATURES)}
+        clause_bits = np.asarray([self._bits(c.features) for c in self._clause_list], dtype=np.int64)
+        rows: list[int] = []
+        vectors: list[np.ndarray] = []
         for record in store.iter_all(include=("metadatas", "embeddings"), where={"stance": {"$ne": "informs"}}):
-            meta = record["metadata"] or {}
-            self.policy_keys.append(f"{meta.get('doc_id')}#{meta.get('section_id')}")
-            vectors.append(record["embedding"])
-        self.policy_vectors = np.asarray(vectors, dtype=np.float32) if vectors else np.zeros((0, 1), np.float32)
+            pos = self._clause_pos.get(f"{(record['metadata'] or {}).get('doc_id')}#{(record['metadata'] or {}).get('section_id')}")
+            if pos is not None:
+                rows.append(pos)
+                vectors.append(np.asarray(record["embedding"], dtype=np.float32))
+        self.policy_vectors = np.vstack(vectors) if vectors else np.zeros((0, 1), np.float32)
+        self._policy_clause = np.asarray(rows, dtype=np.int32)
+        clauses = self._clause_list
+        self._policy_stance = np.asarray([STANCES.index(clauses[p].stance) if clauses[p].stance in STANCES else 4 for p in rows],
+                                         dtype=np.int8)
+        self._policy_comparator = np.asarray([clauses[p].role == "comparator" for p in rows], dtype=bool)
+        self._policy_bits = clause_bits[self._policy_clause] if rows else np.zeros(0, np.int64)
+
+    def _bits(self, features: Iterable[str]) -> int:
+        return sum(self._feature_bit.get(f, 0) for f in set(features))
 
     def coverage(self, query_tokens: list[str], key: str) -> float:
         """The idf-weighted share of the question's tokens that the clause contains (0..1).
@@ -158,56 +220,81 @@ class ClauseIndex:
         tokens = set(query_tokens)
         if not tokens:
             return 0.0
-        have = self.clause_tokens.get(key, set())
-        weights = {t: self._idf.get(t, self._idf_unknown) for t in tokens}
-        return sum(w for t, w in weights.items() if t in have) / sum(weights.values())
+        lex = self.lexicon
+        total = sum(lex.weight(t) for t in tokens)
+        known = [t for t in tokens if t in lex.vocab]
+        held = lex.holds(self.clauses[key].rows, lex.known(known))
+        return sum(lex.weight(t) for t, h in zip(known, held, strict=True) if h) / total
+
+    def token_overlap(self, chunk: ChunkRecord, query_tokens: Iterable[str]) -> int:
+        """How many distinct question tokens the chunk holds."""
+        return self.lexicon.overlap(chunk.row, self.lexicon.known(query_tokens))
 
     def heading_ranks(self, query_tokens: list[str]) -> dict[str, int]:
         """Clauses whose own heading the question names (most of its idf weight), best first."""
-        acc: dict[str, float] = {}
-        for token in set(query_tokens):
-            weight = self._idf.get(token, self._idf_unknown)
-            for key in self._heading_index.get(token, ()):
-                acc[key] = acc.get(key, 0.0) + weight
-        scored = [(acc[k] / self._heading_weight[k], acc[k], k) for k in acc if acc[k] / self._heading_weight[k] >= HEADING_MIN]
-        scored.sort(reverse=True)
-        return {key: rank for rank, (_, _, key) in enumerate(scored[:HEADING_CANDIDATES], start=1)}
+        lex = self.lexicon
+        ids = sorted(set(lex.known(query_tokens)))
+        if not ids:
+            return {}
+        parts = [self._heading_clauses[self._heading_ptr[i] : self._heading_ptr[i + 1]] for i in ids]
+        clauses = np.concatenate(parts)
+        if not len(clauses):
+            return {}
+        weights = np.concatenate([np.full(len(p), lex.idf[i]) for i, p in zip(ids, parts, strict=True)])
+        acc = np.bincount(clauses, weights=weights, minlength=len(self._clause_list))
+        named = np.unique(clauses)
+        ratio = acc[named] / self._heading_weight[named]
+        keep = ratio >= HEADING_MIN
+        named, ratio = named[keep], ratio[keep]
+        best = np.lexsort((-self._key_rank[named], -acc[named], -ratio))[:HEADING_CANDIDATES]
+        return {self._clause_list[named[j]].key: rank for rank, j in enumerate(best, start=1)}
 
     # -- the two legs --------------------------------------------------------------------------
 
     def bm25_scores(self, query: str, lang: str, query_tokens: list[str] | None = None) -> np.ndarray:
         query_tokens = tokenize(query, lang) if query_tokens is None else query_tokens
-        tokens = [t for t in query_tokens if t in self._vocab]
-        if not tokens or not self.chunks:
+        ids = self.lexicon.known(query_tokens)
+        if not ids or not self.chunks:
             return np.zeros(len(self.chunks))
-        with self._lock:
-            return np.asarray(self._bm25.get_scores(tokens), dtype=float)
+        return self.lexicon.scores(ids).astype(float)
 
     def dense_hits(self, vector: list[float], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         return self.store.query(vector, n, where=where)
 
     def policy_clauses(
-        self, vector: list[float], stances: set[str], features: set[str] | None = None, doc_ids: set[str] | None = None
+        self,
+        vector: list[float],
+        stances: set[str],
+        features: set[str] | None = None,
+        doc_ids: set[str] | None = None,
+        *,
+        rank_by: set[str] | None = None,
+        limit: int | None = None,
     ) -> list[tuple[Clause, float]]:
-        """Clauses of the given stances (sharing one of ``features``), most similar first.
+        """Clauses of the given stances (sharing one of ``features``), most similar first, or, with
+        ``rank_by``, those sharing most of ``rank_by`` first and then the most similar.
 
         Comparator documents (foreign guidance) never decide a verdict for Korean officials.
         """
-        if not self.policy_keys:
+        if not len(self._policy_clause):
             return []
         sims = self.policy_vectors @ np.asarray(vector, dtype=np.float32)
-        best: dict[str, float] = {}
-        for idx in np.argsort(-sims):
-            key = self.policy_keys[int(idx)]
-            clause = self.clauses.get(key)
-            if clause is None or key in best or clause.stance not in stances or clause.role == "comparator":
-                continue
-            if features is not None and not (clause.features & features):
-                continue
-            if doc_ids is not None and clause.doc_id not in doc_ids:
-                continue
-            best[key] = float(sims[idx])
-        return [(self.clauses[key], sim) for key, sim in best.items()]
+        mask = np.isin(self._policy_stance, [STANCES.index(s) for s in stances if s in STANCES]) & ~self._policy_comparator
+        if features is not None:
+            mask &= (self._policy_bits & self._bits(features)) != 0
+        if doc_ids is not None:
+            mask &= np.asarray([self._clause_list[p].doc_id in doc_ids for p in self._policy_clause], dtype=bool)
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return []
+        rows = rows[np.argsort(-sims[rows], kind="stable")]
+        _, first = np.unique(self._policy_clause[rows], return_index=True)  # each clause at its best chunk
+        rows = rows[np.sort(first)]
+        if rank_by:
+            shared = np.bitwise_count(self._policy_bits[rows] & self._bits(rank_by))
+            rows = rows[np.argsort(-shared, kind="stable")]
+        rows = rows[:limit] if limit is not None else rows
+        return [(self._clause_list[self._policy_clause[r]], float(sims[r])) for r in rows]
 
     # -- fused search --------------------------------------------------------------------------
 
@@ -260,8 +347,7 @@ class ClauseIndex:
         scores = self.bm25_scores(query, lang, query_tokens)
         bm25_best: dict[str, tuple[float, str]] = {}
         if scores.any():
-            top = np.argsort(-scores)[: BM25_CANDIDATES * 3]
-            for idx in top:
+            for idx in top_rows(scores, BM25_CANDIDATES * 3):
                 score = float(scores[idx])
                 if score <= 0:
                     break
@@ -320,7 +406,7 @@ class ClauseIndex:
         """Clauses by BM25 alone (a baseline for the evals)."""
         scores = self.bm25_scores(query, lang)
         best: dict[str, float] = {}
-        for idx in np.argsort(-scores)[: k * 10]:
+        for idx in top_rows(scores, k * 10):
             if scores[idx] <= 0:
                 break
             key = self.chunk_clause[int(idx)]
@@ -362,7 +448,6 @@ class GuidebotRetriever(BaseRetriever):
         for hit in self.index.search(query, lang, self.k, doc_ids=self.doc_ids, kinds=self.kinds):
             chunks = hit.clause.chunks_in(lang)
             meta = dict(chunks[0].meta)
-            meta.pop("bm25_tokens", None)
             meta.update(clause=hit.clause.key, score=round(hit.score, 6), dense=round(hit.dense, 4),
                         bm25=round(hit.bm25, 4), stance=hit.clause.stance)
             docs.append(Document(page_content=" ".join(c.text for c in chunks), metadata=meta, id=hit.clause.key))

@@ -71,9 +71,8 @@ def decide(understanding: Understanding, hits: list[ClauseHit], index: ClauseInd
 
     def best(stances: set[str], features: set[str] | None, n: int, exclude: list[Clause] = ()) -> list[Clause]:  # type: ignore[assignment]
         """The clauses of ``stances`` that match most of what the question is about, then closest."""
-        ranked = [(c, sim) for c, sim in index.policy_clauses(vector, stances, features) if c not in exclude]
-        ranked.sort(key=lambda cs: (-len(cs[0].features & understanding.features), -cs[1]))
-        return _distinct_docs([c for c, _ in ranked[:POLICY_POOL]], n)
+        ranked = index.policy_clauses(vector, stances, features, rank_by=understanding.features, limit=POLICY_POOL + len(exclude))
+        return _distinct_docs([c for c, _ in ranked if c not in exclude][:POLICY_POOL], n)
 
     responsibility = next(iter(best({"requires"}, {"responsibility"}, 1)), None)
     risks = understanding.risks

@@ -13,10 +13,11 @@ import re
 from dataclasses import dataclass
 
 from ingest.documents import STANCES, Chunk, LoadedDocument, slugify, split_sentences
+from ingest.features import features_of
 from ingest.stance import detect_stance
 from ingest.tokens import tokenize
 
-CHUNKER_VERSION = "6"
+CHUNKER_VERSION = "7"
 
 _WORD = re.compile(r"\w+|[^\w\s]")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -135,7 +136,9 @@ def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, fil
         path = " > ".join(section.path) or doc.title
         for n, part in enumerate(parts):
             embed_text = f"{doc.title} > {path}\n{part}"
-            digest = hashlib.sha256(f"{CHUNKER_VERSION}\x00{embed_text}\x00{section.stance}".encode()).hexdigest()
+            # The digest names the vector (what was embedded); tags such as stance and features are
+            # metadata, refreshed in place when the taggers change.
+            digest = hashlib.sha256(f"{CHUNKER_VERSION}\x00{embed_text}".encode()).hexdigest()
             metadata: dict[str, str | int | float | bool] = {
                 "doc_id": doc.doc_id,
                 "lang": doc.lang,
@@ -154,6 +157,7 @@ def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, fil
                 "part": n,
                 "n_parts": len(parts),
                 "stance": section.stance,
+                "features": " ".join(sorted(features_of(f"{path} {part}"))),
                 "digest": digest,
                 "file_digest": file_digest,
                 "bm25_tokens": " ".join(tokenize(f"{doc.title} {path} {part}", doc.lang)),

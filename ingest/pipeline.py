@@ -5,8 +5,13 @@ digest of the file it came from.  A run therefore
 
 1. skips a file whose chunks are all present with its current file digest,
 2. re-chunks a changed (or half-written) file, embeds only the chunks whose digest changed,
-   upserts them under their deterministic ids and then deletes the file's chunks that vanished,
+   upserts them under their deterministic ids, rewrites in place the metadata of chunks whose
+   text is unchanged but whose tags changed, and then deletes the file's chunks that vanished,
 3. deletes the chunks of files that disappeared from an ingested folder.
+
+When the chunker or the taggers (stance, features) changed since the store was built, every
+indexed file is re-chunked in that way (nothing is skipped), which re-embeds only the chunks
+whose text changed; the store records the new version once every file has been seen.
 
 A process killed at any point leaves old and new chunks under stable ids, never duplicates; the
 next run finds the file incomplete and finishes it.
@@ -24,9 +29,11 @@ from typing import Any
 from ingest.chunker import CHUNKER_VERSION, chunk_document
 from ingest.documents import Chunk, LoadedDocument
 from ingest.embeddings import make_embedder
+from ingest.features import TAGGER_DIGEST
 from ingest.loaders import SUPPORTED, LoadError, display_path, file_digest, load_file
 from ingest.settings import Settings, get_settings
 from ingest.store import EmbedderMismatch, Store
+from ingest.tokens import TOKENIZER_ID
 
 Progress = Callable[[int, int, str], None]
 MAX_CHUNKS_PER_FILE = 20_000
@@ -57,7 +64,7 @@ class IngestSummary:
 
 
 def chunker_id(settings: Settings) -> str:
-    return f"v{CHUNKER_VERSION}/{settings.chunk_tokens}/{settings.chunk_overlap_sentences}"
+    return f"v{CHUNKER_VERSION}.{TAGGER_DIGEST}.{TOKENIZER_ID}/{settings.chunk_tokens}/{settings.chunk_overlap_sentences}"
 
 
 def open_store(settings: Settings | None = None, *, for_writing: bool = False) -> tuple[Store, Any]:
@@ -114,14 +121,16 @@ def ingest(
     paths = list(paths) if paths else [settings.corpus_dir]
     summary = IngestSummary()
     store, embedder = open_store(settings, for_writing=True)
+    reconcile = False
     try:
         store.check(chunker=True)
     except EmbedderMismatch:
         if not rebuild and store.count() and store.built_with.get("embedder") != store.embedder_id:
             raise
-        rebuild = True  # a new chunker version or budget: rebuild from the files
+        reconcile = True  # a new chunker, budget or tagger: re-chunk every file, re-embed what changed
     if rebuild:
         store.reset()
+        reconcile = False
 
     files, summary.failed = discover(paths)
     existing: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # source -> id -> metadata
@@ -130,6 +139,9 @@ def ingest(
         meta = record["metadata"] or {}
         existing[str(meta.get("source"))][record["id"]] = meta
         owner[(str(meta.get("doc_id")), str(meta.get("lang")))] = str(meta.get("source"))
+    if reconcile:  # indexed files outside ``paths`` (uploads, say) are re-tagged too
+        named = {display_path(f) for f, _ in files}
+        files += [(Path(src), None) for src in sorted(existing) if src not in named and Path(src).is_file()]
 
     seen_sources: set[str] = set()
     max_bytes = int(settings.max_file_mb * 1024 * 1024)
@@ -138,7 +150,7 @@ def ingest(
     for done, (file, _root) in enumerate(files, start=1):
         source = display_path(file)
         seen_sources.add(source)
-        prepared = _prepare(file, source, existing.get(source, {}), settings, max_bytes)
+        prepared = _prepare(file, source, existing.get(source, {}), settings, max_bytes, reconcile)
         try:
             status = _commit(prepared, existing.get(source, {}), owner, store, embedder, settings, summary)
         except LoadError as exc:
@@ -161,6 +173,8 @@ def ingest(
             store.delete(list(records))
             summary.deleted += 1
 
+    if reconcile:
+        store.mark_built()
     summary.chunks = store.count()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -182,11 +196,13 @@ class _Prepared:
     error: LoadError | None = None
 
 
-def _prepare(file: Path, source: str, present: dict[str, dict[str, Any]], settings: Settings, max_bytes: int) -> _Prepared:
+def _prepare(
+    file: Path, source: str, present: dict[str, dict[str, Any]], settings: Settings, max_bytes: int, reconcile: bool = False
+) -> _Prepared:
     """Read and chunk one file, unless its chunks are all present with its current digest."""
     try:
         digest = file_digest(file)
-        if present and all(m.get("file_digest") == digest for m in present.values()):
+        if present and not reconcile and all(m.get("file_digest") == digest for m in present.values()):
             expected = {int(m.get("file_chunks", -1)) for m in present.values()}
             if expected == {len(present)}:
                 return _Prepared(source, digest, unchanged=True)
@@ -217,7 +233,7 @@ def _commit(
         raise prepared.error
     if prepared.unchanged:
         return "unchanged"
-    doc, chunks, digest, source = prepared.doc, prepared.chunks, prepared.digest, prepared.source
+    doc, chunks, source = prepared.doc, prepared.chunks, prepared.source
     assert doc is not None
     other = owner.get((doc.doc_id, doc.lang))
     if other and other != source:
@@ -227,10 +243,11 @@ def _commit(
         chunk.metadata["file_chunks"] = len(chunks)
     todo = [c for c in chunks if present.get(c.id, {}).get("digest") != c.metadata["digest"]]
     todo_ids = {c.id for c in todo}
-    refresh = [c for c in chunks if c.id not in todo_ids and present[c.id].get("file_digest") != digest]
+    # Same text, new file digest or new tags: rewrite the metadata, keeping the stored vectors.
+    refresh = [c for c in chunks if c.id not in todo_ids and any(present[c.id].get(k) != v for k, v in c.metadata.items())]
     _write(todo, store, embedder, settings.embed_batch)
     summary.embedded += len(todo)
-    if refresh:  # same text, new file digest: update the metadata with the stored vectors
+    if refresh:
         store.update_metadata([c.id for c in refresh], [c.metadata for c in refresh])
     stale = sorted(set(present) - {c.id for c in chunks})
     store.delete(stale)

@@ -116,6 +116,12 @@ class Store:
         if chunker and meta.get("chunker") != self.chunker:
             raise EmbedderMismatch(f"the index was chunked with '{meta.get('chunker')}', now '{self.chunker}'")
 
+    def mark_built(self) -> None:
+        """Record that the collection now holds this embedder's vectors and this chunker's chunks."""
+        meta = {k: v for k, v in self.built_with.items() if not k.startswith("hnsw:")}  # the space is fixed at creation
+        meta.update(embedder=self.embedder_id, dimension=self.dimension, chunker=self.chunker)
+        self._guard(self.collection.modify, metadata=meta)
+
     def reset(self) -> None:
         """Drop the collection and create it anew for this embedder and chunker."""
 
@@ -170,6 +176,5 @@ class Store:
 
     def query(self, vector: list[float], n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The ``n`` nearest chunk ids with cosine similarity."""
-        n = min(n, max(1, self.count()))
         result = self._guard(self.collection.query, query_embeddings=[vector], n_results=n, where=where, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)]

