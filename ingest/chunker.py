@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ingest.documents import STANCES, Chunk, LoadedDocument, slugify, split_sentences
 from ingest.features import features_of
 from ingest.stance import detect_stance
-from ingest.tokens import tokenize
+from ingest.tokens import tokenize_many
 
 CHUNKER_VERSION = "7"
 
@@ -127,6 +127,8 @@ def _split_budget(sentences: list[str], budget: int, overlap: int) -> list[list[
 def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, file_digest: str = "") -> list[Chunk]:
     """All chunks of ``doc``, each with its heading path, section id, stance and BM25 tokens."""
     chunks: list[Chunk] = []
+    lexical: list[str] = []
+    headings: list[str] = []
     for section in build_sections(doc):
         text = section.text
         if estimate_tokens(text) <= budget:
@@ -160,9 +162,13 @@ def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, fil
                 "features": " ".join(sorted(features_of(f"{path} {part}"))),
                 "digest": digest,
                 "file_digest": file_digest,
-                "bm25_tokens": " ".join(tokenize(f"{doc.title} {path} {part}", doc.lang)),
-                "heading_tokens": " ".join(tokenize(section.path[-1] if section.path else doc.title, doc.lang)),
             }
             chunk_id = f"{doc.doc_id}:{doc.lang}:{section.section_id}:{n}"
             chunks.append(Chunk(chunk_id, part, embed_text, metadata))
+            lexical.append(f"{doc.title} {path} {part}")
+            headings.append(section.path[-1] if section.path else doc.title)
+    # One batch per document, tokenized on Kiwi's worker threads.
+    for chunk, tokens, heading in zip(chunks, tokenize_many(lexical, doc.lang), tokenize_many(headings, doc.lang), strict=True):
+        chunk.metadata["bm25_tokens"] = " ".join(tokens)
+        chunk.metadata["heading_tokens"] = " ".join(heading)
     return chunks
