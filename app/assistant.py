@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -19,6 +20,7 @@ from ingest.store import StoreError
 from ingest.tokens import warm_up
 
 REFRESH_EVERY_S = 30.0
+log = logging.getLogger(__name__)
 
 
 class QuestionError(ValueError):
@@ -52,6 +54,7 @@ class Assistant:
         kiwi.join()
         self._checked = time.monotonic()
         self._lock = threading.Lock()
+        self._reloader: threading.Thread | None = None
         self.backend_name = backend or ("extractive" if self.settings.llm_backend == "none" else self.settings.llm_backend)
         self._llm: Any = None
         if self.backend_name != "extractive":
@@ -65,16 +68,31 @@ class Assistant:
     # -- index freshness -------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> bool:
-        """Reload the in-memory index when the store changed (another process ingested)."""
-        if not force and time.monotonic() - self._checked < REFRESH_EVERY_S:
+        """Reload the in-memory index when the store changed (another process ingested).
+
+        ``force`` reloads now, in this thread.  Otherwise the store is checked every
+        ``REFRESH_EVERY_S`` seconds and a change is loaded in a background thread while answers
+        keep using the current index (at 100x the corpus a load takes most of a minute).
+        Returns whether a reload was done or started.
+        """
+        if force:
+            self._reload()
+            return True
+        if time.monotonic() - self._checked < REFRESH_EVERY_S:
             return False
         self._checked = time.monotonic()
         try:
-            changed = force or self.store.count() != self.index.count
+            if self.store.count() == self.index.count:
+                return False
         except StoreError:
-            changed = True  # the collection may have been rebuilt under us: reopen it below
-        if not changed:
+            pass  # the collection may have been rebuilt under us: the reload reopens it
+        if self._reloader is not None and self._reloader.is_alive():
             return False
+        self._reloader = threading.Thread(target=self._reload_quietly, name="guidebot-refresh", daemon=True)
+        self._reloader.start()
+        return True
+
+    def _reload(self) -> None:
         try:
             index = ClauseIndex(self.store, self.embedder)
         except StoreError:
@@ -83,7 +101,12 @@ class Assistant:
             index = ClauseIndex(self.store, self.embedder)
         with self._lock:
             self.index = index
-        return True
+
+    def _reload_quietly(self) -> None:
+        try:
+            self._reload()
+        except StoreError as exc:  # answers report the store's state themselves
+            log.warning("index reload failed: %s", exc)
 
     # -- answering -------------------------------------------------------------------------------
 

@@ -162,3 +162,27 @@ def test_cli_ask_json_and_file(corpus_settings: Settings, tmp_path: Path) -> Non
     assert [r["verdict"] for r in rows] == ["info", "not_allowed"]
     empty = run_cli("ask", "--json", "  ", env=env)
     assert empty.returncode == 2 and "empty" in json.loads(empty.stdout)["error"]
+
+
+def test_a_store_changed_elsewhere_is_loaded_in_the_background(tmp_path: Path, samples_copy: Path, usem3) -> None:
+    """Another process ingests; the next check loads the new index beside the answers, not in one of them."""
+    import time as clock
+
+    from app import assistant as assistant_module
+    from ingest.pipeline import ingest
+
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=samples_copy, audit_log=False)
+    ingest([samples_copy / "en-sample-guideline.md"], settings=settings)
+    assistant = Assistant(settings)
+    before = assistant.index.count
+    ingest([samples_copy], settings=settings)  # the Korean sample arrives
+    assistant._checked -= assistant_module.REFRESH_EVERY_S
+    answer = assistant.ask("May staff enter personal data into public generative AI?")
+    assert answer.verdict == "not_allowed"
+    reloader = assistant._reloader
+    assert reloader is not None
+    reloader.join(timeout=60)
+    assert assistant.index.count > before
+    assert any(c.id.startswith("ko-sample-act:") for c in assistant.index.chunks)
+    assert not assistant.refresh()  # checked a moment ago: nothing to do
+    assert clock.monotonic() - assistant._checked < assistant_module.REFRESH_EVERY_S
