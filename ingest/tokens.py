@@ -23,7 +23,8 @@ _lock = threading.Lock()
 # Kiwi without its typo and multi-word (WikiData) dictionaries: clause and question words are
 # matched one by one, and leaving those two out saves about 190 MB and 1.5 s of loading (measured:
 # 487 MB and 2.9 s with them, 298 MB and 1.3 s without).  Tokens stored at ingest must come from
-# the same tokenizer, so its id is part of the store's chunker id.
+# the same tokenizer, so its id is part of the store's chunker id.  Two worker threads analyse
+# the batches of :func:`tokenize_many` (a document's chunks at ingest) in parallel.
 _KIWI_OPTIONS: dict[str, Any] = {"load_typo_dict": False, "load_multi_dict": False, "num_workers": 2}
 TOKENIZER_ID = f"kiwi{version('kiwipiepy')}-{version('kiwipiepy_model')}-notypo-nomulti"
 
