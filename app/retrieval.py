@@ -19,6 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from app.lexical import Lexicon, top_rows
+from ingest.documents import STANCES
 from ingest.features import FEATURES, features_of
 from ingest.store import Store
 from ingest.tokens import tokenize
@@ -35,7 +36,6 @@ HEADING_CANDIDATES = 20
 _KEEP_META = ("doc_id", "lang", "title", "issuer", "issued", "kind", "basis", "source", "official_source", "role",
               "section_id", "section", "heading", "page", "part", "n_parts", "stance")
 _SHARED_VALUES = {"doc_id", "lang", "title", "issuer", "issued", "kind", "basis", "source", "official_source", "role", "stance"}
-STANCES = ("prohibits", "requires", "recommends", "permits", "informs")
 
 
 @dataclass(slots=True)
@@ -89,6 +89,11 @@ class ClauseHit:
     coverage: float = 0.0
 
 
+def clause_key(meta: dict[str, Any]) -> str:
+    """A clause's key, ``doc_id#section_id``, from its chunk's metadata."""
+    return f"{meta.get('doc_id')}#{meta.get('section_id')}"
+
+
 def _slim(meta: dict[str, Any]) -> dict[str, Any]:
     return {sys.intern(k): sys.intern(meta[k]) if k in _SHARED_VALUES and isinstance(meta[k], str) else meta[k]
             for k in _KEEP_META if k in meta}
@@ -137,7 +142,7 @@ class ClauseIndex:
             chunk = loaded[i]
             chunk.row = row
             self.chunks.append(chunk)
-            key = sys.intern(f"{chunk.meta.get('doc_id')}#{chunk.meta.get('section_id')}")
+            key = sys.intern(clause_key(chunk.meta))
             clause = self.clauses.get(key)
             if clause is None:
                 clause = self.clauses[key] = Clause(
@@ -196,14 +201,14 @@ class ClauseIndex:
         rows: list[int] = []
         vectors: list[np.ndarray] = []
         for record in store.iter_all(include=("metadatas", "embeddings"), where={"stance": {"$ne": "informs"}}):
-            pos = self._clause_pos.get(f"{(record['metadata'] or {}).get('doc_id')}#{(record['metadata'] or {}).get('section_id')}")
+            pos = self._clause_pos.get(clause_key(record["metadata"] or {}))
             if pos is not None:
                 rows.append(pos)
                 vectors.append(np.asarray(record["embedding"], dtype=np.float32))
         self.policy_vectors = np.vstack(vectors) if vectors else np.zeros((0, 1), np.float32)
         self._policy_clause = np.asarray(rows, dtype=np.int32)
         clauses = self._clause_list
-        self._policy_stance = np.asarray([STANCES.index(clauses[p].stance) if clauses[p].stance in STANCES else 4 for p in rows],
+        self._policy_stance = np.asarray([STANCES.index(clauses[p].stance if clauses[p].stance in STANCES else "informs") for p in rows],
                                          dtype=np.int8)
         self._policy_comparator = np.asarray([clauses[p].role == "comparator" for p in rows], dtype=bool)
         self._policy_bits = clause_bits[self._policy_clause] if rows else np.zeros(0, np.int64)
@@ -339,7 +344,7 @@ class ClauseIndex:
             chunk = self.by_id.get(chunk_id)
             if chunk is None:
                 continue  # written after this index was loaded; picked up on refresh
-            key = f"{chunk.meta.get('doc_id')}#{chunk.meta.get('section_id')}"
+            key = self.chunk_clause[chunk.row]
             if key not in dense_best or sim > dense_best[key][0]:
                 dense_best[key] = (sim, chunk_id)
 
@@ -420,7 +425,7 @@ class ClauseIndex:
         for chunk_id, sim in self.dense_hits(self.embedder.embed_query(query), DENSE_CANDIDATES, None):
             chunk = self.by_id.get(chunk_id)
             if chunk is not None:
-                best.setdefault(f"{chunk.meta.get('doc_id')}#{chunk.meta.get('section_id')}", sim)
+                best.setdefault(self.chunk_clause[chunk.row], sim)
         ranked = sorted(best.items(), key=lambda kv: -kv[1])[:k]
         return [ClauseHit(self.clauses[key], s, dense=s) for key, s in ranked]
 
