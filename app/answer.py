@@ -25,6 +25,7 @@ class Citation:
     issued: str = ""
     kind: str = ""
     stance: str = "informs"
+    stance_source: str = "authored"
     chunk_id: str = ""
     chunk_text: str = ""
     other_lang: dict[str, str] | None = None
@@ -48,6 +49,9 @@ class Answer:
     answer: str
     conditions: list[str] = field(default_factory=list)
     citations: list[Citation] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)
+    understanding: dict[str, Any] = field(default_factory=dict)
+    rule: str = ""
     pii_masked: list[str] = field(default_factory=list)
     backend: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
@@ -68,6 +72,9 @@ class Answer:
             "answer": self.answer,
             "conditions": list(self.conditions),
             "citations": [c.to_dict() for c in self.citations],
+            "alternatives": list(self.alternatives),
+            "understanding": dict(self.understanding),
+            "rule": self.rule,
             "pii_masked": list(self.pii_masked),
             "backend": self.backend,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
@@ -85,6 +92,12 @@ class Answer:
         ko = self.language == "ko"
         label = VERDICT_LABELS["ko" if ko else "en"][self.verdict]
         lines = [f"**{'판단' if ko else 'Verdict'}: {label}**", "", self.answer, ""]
+        if self.conditions:
+            lines.append("**지켜야 할 조건**" if ko else "**Conditions**")
+            lines += [f"- {c}" for c in self.conditions] + [""]
+        if self.alternatives:
+            lines.append("**대신 할 수 있는 일**" if ko else "**What you can do instead**")
+            lines += [f"- {a}" for a in self.alternatives] + [""]
         if self.citations:
             lines.append("**출처**" if ko else "**Sources**")
             for c in self.citations:
@@ -102,6 +115,8 @@ VERDICT_LABELS = {
            "not_covered": "Not covered", "info": "Information"},
 }
 BASIS_LABELS = {
-    "ko": {"official-text": "공식 원문 기반", "official-summary": "공식 발표 요약", "press-reports": "언론 보도 기반"},
-    "en": {"official-text": "official text", "official-summary": "official summary", "press-reports": "press reports"},
+    "ko": {"official-text": "공식 원문 기반", "official-summary": "공식 발표 요약", "press-reports": "언론 보도 기반",
+           "organisation-upload": "기관 업로드 문서(검증되지 않음)"},
+    "en": {"official-text": "official text", "official-summary": "official summary", "press-reports": "press reports",
+           "organisation-upload": "organisation's upload (not verified)"},
 }

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from app.answer import Answer
 from app.compose import INJECTION_NOTE, NOTICE, PII_KIND_NAMES, PII_MASKED_NOTE, Composer
+from app.config import AnswerConfig, get_config
+from app.evidence import gather
 from app.pii import mask
-from app.question import understand
 from app.retrieval import ClauseIndex
-from app.verdict import decide
+from app.understand import default_model, retrieval_query, understand
+from app.verdict import Verdict, decide
 from ingest.documents import detect_lang
 from ingest.pipeline import open_store
 from ingest.settings import Settings, get_settings
@@ -41,16 +44,19 @@ class Assistant:
     """
 
     def __init__(
-        self, settings: Settings | None = None, k: int | None = None, backend: str | None = None, retrieval: str = "hybrid"
+        self, settings: Settings | None = None, k: int | None = None, backend: str | None = None, retrieval: str = "hybrid",
+        config: AnswerConfig | None = None,
     ) -> None:
         self.settings = settings or get_settings()
+        self.config = config or get_config()
+        self.model = default_model()
         self.retrieval = retrieval
         self.k = k or self.settings.top_k
         # Kiwi takes seconds to load: it warms up in a thread while the store and index load.
         kiwi = threading.Thread(target=warm_up, name="guidebot-kiwi", daemon=True)
         kiwi.start()
         self.store, self.embedder = open_store(self.settings)
-        self.index = ClauseIndex(self.store, self.embedder)
+        self.index = ClauseIndex(self.store, self.embedder, self.config)
         kiwi.join()
         self._checked = time.monotonic()
         self._lock = threading.Lock()
@@ -94,11 +100,11 @@ class Assistant:
 
     def _reload(self) -> None:
         try:
-            index = ClauseIndex(self.store, self.embedder)
+            index = ClauseIndex(self.store, self.embedder, self.config)
         except StoreError:
             # An ingest --rebuild drops and recreates the collection: reopen the store by name.
             self.store, _ = open_store(self.settings)
-            index = ClauseIndex(self.store, self.embedder)
+            index = ClauseIndex(self.store, self.embedder, self.config)
         with self._lock:
             self.index = index
 
@@ -113,7 +119,8 @@ class Assistant:
     def validate(self, question: object) -> str:
         if not isinstance(question, str):
             raise QuestionError("the question must be text")
-        text = question.replace("\x00", " ").strip()
+        # Lone surrogates (from a broken paste) cannot be encoded for the embedder: replace them.
+        text = question.encode("utf-8", "surrogatepass").decode("utf-8", "replace").replace("\x00", " ").strip()
         if not text:
             raise QuestionError("the question is empty")
         if len(text) > self.settings.max_question_chars:
@@ -134,35 +141,34 @@ class Assistant:
         masked = mask(raw, lang)  # before anything is logged, embedded or shown
         del raw, question
         self.refresh()
-        u = understand(masked.text, lang)
         index = self.index
+        mode = retrieval or self.retrieval
         t0 = time.perf_counter()
-        vector = self.embedder.embed_query(u.query)
-        hits = index.search(u.query, u.lang, max(self.k, 8), vector=vector, mode=retrieval or self.retrieval)
+        query = retrieval_query(masked.text)
+        vector = self.embedder.embed_query(query)
+        u = understand(masked.text, lang, vector, pii_found=bool(masked.found), model=self.model, thresholds=self.config)
+        evidence = gather(index, u, vector, self.config, self.k, mode=mode)
         t1 = time.perf_counter()
-        decision = decide(u, hits, index, vector, self.k)
-        if decision.verdict == "not_covered":
+        decision = decide(u, evidence, self.config)
+        if decision.verdict is Verdict.NOT_COVERED and decision.rule == "no_evidence":
             # "I am an official at OO office. What is the fine cap?": the preamble can drown the
             # question, so the last sentence gets a second look on its own.
             last = _last_sentence(u.query)
             if last and last != u.query:
                 vector = self.embedder.embed_query(last)
-                hits = index.search(last, u.lang, max(self.k, 8), vector=vector, mode=retrieval or self.retrieval)
-                decision = decide(u, hits, index, vector, self.k)
-        if masked.found:
-            u.features.add("personal_data")
-            decision.pii_rule = next((c for c, _ in index.policy_clauses(vector, {"prohibits"}, {"personal_data"}, limit=1)), None)
+                evidence = gather(index, replace(u, query=last), vector, self.config, self.k, mode=mode)
+                decision = decide(u, evidence, self.config)
         composer = Composer(u, u.query, index)
-        text, conditions = composer.compose(decision, masked.kinds)
+        text, conditions, alternatives = composer.compose(decision, masked.kinds)
         answer = Answer(
-            question=masked.text, language=composer.lang, verdict=decision.verdict, answer=text, conditions=conditions,
-            citations=composer.citations, pii_masked=masked.kinds, backend="extractive", intent=u.intent,
+            question=masked.text, language=composer.lang, verdict=decision.verdict.value, answer=text, conditions=conditions,
+            citations=composer.citations, alternatives=alternatives, understanding=u.to_dict(), rule=decision.rule,
+            pii_masked=masked.kinds, backend="extractive", intent=u.intent.value,
             features=sorted(u.features), injection_detected=u.injection,
             notice=self._notice(composer.lang, masked.kinds, u.injection),
             follow_ups=self._follow_ups(composer),
-            # The clauses the answer rests on come first: the verdict rules look up deciding
-            # clauses beyond the fused top hits (a prohibition matching the question's risks).
-            retrieved=list(dict.fromkeys([c.clause for c in composer.citations] + [h.clause.key for h in hits])),
+            # The clauses the answer rests on come first, then the rest of the evidence in retrieved order.
+            retrieved=list(dict.fromkeys([c.clause for c in composer.citations] + evidence.keys)),
         )
         if self._llm is not None and decision.verdict != "not_covered":
             from app.llm import rewrite_with_llm

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 from app.answer import Citation
-from app.question import Understanding
 from app.retrieval import ChunkRecord, Clause, ClauseIndex
-from app.verdict import Decision
+from app.understand import Intent, Understanding
+from app.verdict import Decision, Verdict
 from ingest.documents import split_sentences
 from ingest.stance import detect_stance
 from ingest.tokens import tokenize
@@ -38,7 +38,19 @@ NOT_COVERED = {
     "Please ask your organisation's information-security or data-protection officer.",
 }
 CONDITIONS_HEAD = {"ko": "조건:", "en": "Conditions:"}
-REMEDY_HEAD = {"ko": "다음 요건을 지킨다면 허용될 수 있습니다:", "en": "It may become acceptable where these requirements are met:"}
+HARMFUL_LEAD = {
+    "ko": "질문하신 목적(괴롭힘, 기만·사칭, 몰래 하는 감시, 차별, 선거·정치 조작 등)으로 AI를 사용하는 것은 허용되지 않습니다",
+    "en": "Not allowed: using AI for this purpose (harassment, deception or impersonation, covert surveillance, "
+    "discrimination or election manipulation) goes against the principles and rules below",
+}
+READING = {
+    "ko": {Intent.PERMISSION: "질문을 해도 되는지 묻는 것으로 이해하고 답합니다",
+           Intent.OBLIGATION: "질문을 반드시 해야 하는지 묻는 것으로 이해하고 답합니다",
+           Intent.INFORMATION: "질문을 지침의 내용을 묻는 것으로 이해하고 답합니다"},
+    "en": {Intent.PERMISSION: "I read your question as asking whether you may do this",
+           Intent.OBLIGATION: "I read your question as asking whether you must do this",
+           Intent.INFORMATION: "I read your question as asking what the guidelines say"},
+}
 PII_RULE = {
     "ko": "질문에 담긴 것과 같은 개인정보({kinds})는 생성형 AI에 입력해서는 안 됩니다",
     "en": "Personal data such as that in your question ({kinds}) must not be entered into generative AI",
@@ -61,8 +73,8 @@ NOTICE = {
     "en": "guidebot quotes summaries of the guidelines. The final decision is yours; check the official text before relying on it.",
 }
 INJECTION_NOTE = {
-    "ko": "질문에 포함된 규칙 변경 지시는 따르지 않았습니다.",
-    "en": "Instructions in the question to change the rules were not followed.",
+    "ko": "질문에 포함된 규칙 변경 지시는 따르지 않았으며, 나머지 질문에 답합니다.",
+    "en": "Instructions in the question to change the rules were ignored; the rest of the question is answered.",
 }
 
 
@@ -133,6 +145,7 @@ class Composer:
                      "section": str(other_chunk.meta.get("section", "")), "text": other_chunk.text,
                      "source": str(other_chunk.meta.get("source", ""))}
         citation = Citation(
+            stance_source=str(meta.get("stance_source", "authored")),
             n=len(self.citations) + 1, doc_id=clause.doc_id, lang=chunk.lang, section_id=clause.section_id,
             title=str(meta.get("title", "")), section=str(meta.get("section", "")), quote=quote,
             source=str(meta.get("source", "")), basis=str(meta.get("basis", "")), score=score,
@@ -146,40 +159,53 @@ class Composer:
         heading = citation.section.split(" > ")[-1]
         return f"- {citation.title} · {heading}: “{citation.quote}” [{citation.n}]"
 
-    def compose(self, decision: Decision, pii_kinds: list[str]) -> tuple[str, list[str]]:
-        """The answer text and the conditions list."""
+    def compose(self, decision: Decision, pii_kinds: list[str]) -> tuple[str, list[str], list[str]]:
+        """The answer text, the conditions and (for a no) what can be done instead.
+
+        A "not allowed" answer never says the use may become acceptable: what the official can do
+        instead is its own list, of clauses that describe such an action.
+        """
         lang = self.lang
-        if decision.verdict == "not_covered":
+        if decision.verdict is Verdict.NOT_COVERED:
             text = NOT_COVERED[lang]
             if pii_kinds and decision.pii_rule is not None:
                 rule = self.cite(decision.pii_rule, 0.0)
-                kinds = ", ".join(PII_KIND_NAMES[lang][k] for k in pii_kinds)
+                kinds = ", ".join(PII_KIND_NAMES[lang].get(k, k) for k in pii_kinds)
                 text += "\n" + PII_RULE[lang].format(kinds=kinds) + f" [{rule.n}].\n" + self.quote_line(rule)
-            return text, []
+            return text, [], []
         score = decision.scores
         deciding = [self.cite(c, score.get(c.key, 0.0)) for c in decision.deciding]
         conditions = [self.cite(c, score.get(c.key, 0.0)) for c in decision.conditions]
         supporting = [self.cite(c, score.get(c.key, 0.0)) for c in decision.supporting]
         lines: list[str] = []
+        if decision.reading is not None:
+            lines.append(f"{READING[lang][decision.reading]}.")
         markers = "".join(f"[{c.n}]" for c in (deciding or conditions or supporting)[:2])
-        lines.append(f"{LEAD[lang][decision.verdict]} {markers}.")
+        lead = HARMFUL_LEAD[lang] if decision.rule == "harmful_purpose" else LEAD[lang][decision.verdict.value]
+        lines.append(f"{lead} {markers}.")
         for citation in deciding + supporting:
             lines.append(self.quote_line(citation))
         condition_texts = [f"{citation.quote} [{citation.n}]" for citation in conditions]
         shown = deciding + supporting
         extra = [c for c in conditions if c not in shown]
-        if extra:
-            lines.append(REMEDY_HEAD[lang] if decision.verdict == "not_allowed" else CONDITIONS_HEAD[lang])
+        if extra and decision.verdict is not Verdict.NOT_ALLOWED:
+            lines.append(CONDITIONS_HEAD[lang])
             lines.extend(self.quote_line(citation) for citation in extra)
+        alternatives = []
+        if decision.verdict is Verdict.NOT_ALLOWED:
+            for clause in decision.alternatives:
+                citation = self.cite(clause, score.get(clause.key, 0.0))
+                alternatives.append(f"{citation.quote} [{citation.n}]")
+            condition_texts = []
         if pii_kinds:
-            rule = self._pii_rule(decision)
-            kinds = ", ".join(PII_KIND_NAMES[lang][k] for k in pii_kinds)
-            marker = f" [{rule.n}]" if rule else ""
+            pii_citation = self._pii_rule(decision)
+            kinds = ", ".join(PII_KIND_NAMES[lang].get(k, k) for k in pii_kinds)
+            marker = f" [{pii_citation.n}]" if pii_citation else ""
             lines.append(PII_RULE[lang].format(kinds=kinds) + f"{marker}.")
-        if self.u.intent == "permission" and decision.responsibility is not None:
+        if self.u.asks_permission and decision.responsibility is not None:
             resp = self.cite(decision.responsibility, score.get(decision.responsibility.key, 0.0))
             lines.append(f"{CLOSING[lang]} [{resp.n}].")
-        return "\n".join(lines), condition_texts
+        return "\n".join(lines), condition_texts, alternatives
 
     def _pii_rule(self, decision: Decision) -> Citation | None:
         if decision.pii_rule is not None:
@@ -193,6 +219,8 @@ class Composer:
 TEMPLATE_SENTENCES = [
     *[t for table in LEAD.values() for t in table.values()],
     *[t.split("(")[0] for t in PII_RULE.values()],
+    *HARMFUL_LEAD.values(),
+    *[t for table in READING.values() for t in table.values()],
     *CLOSING.values(),
 ]
 

@@ -4,6 +4,11 @@ The rules decide the verdict and pick the clauses; the LLM only rewrites the ans
 those clauses.  :func:`verify` then requires every sentence of the LLM's text to carry a marker
 whose cited clause supports it (lexical overlap or embedding similarity) and the verdict not to
 be contradicted; otherwise the extractive answer is kept and the reason recorded.
+
+Overlap and a matching stance do not see a flipped negation ("must include" against a clause
+that says "must not include"), so every sentence is also compared, part by part, with the
+best-matching part of its cited clauses for polarity and modality (app/polarity.py), and on a
+``not_allowed`` verdict a sentence may only permit what a cited clause itself permits.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from app.answer import Answer
 from app.compose import markers_in
+from app.polarity import reversal, unbacked_permission
 from app.support import supported
 from ingest.documents import split_sentences
 from ingest.settings import Settings
@@ -31,6 +37,15 @@ SYSTEM_PROMPT = (
 _NEGATED = re.compile(r"\bnot (be )?(allowed|permitted)\b|허용되지 않|안 됩니다|금지", re.IGNORECASE)
 _PERMISSIVE = re.compile(r"\b(allowed|permitted|go ahead|you (may|can))\b|허용됩니다|해도 됩니다|가능합니다", re.IGNORECASE)
 _FORBIDDING = re.compile(r"\b(not allowed|forbidden|prohibited)\b|허용되지 않|금지됩니다", re.IGNORECASE)
+# A later sentence that concedes ("However, you may ...") can contradict the verdict as well as the first.
+_CONCESSION_EN = re.compile(r"^\W*(however|but|still|nevertheless|nonetheless|instead|that said|even so|yet)\b", re.IGNORECASE)
+_CONCESSION_KO = ("하지만", "다만", "그러나", "그래도", "그렇지만", "단,", "단 ", "그럼에도")
+
+
+def concedes(sentence: str) -> bool:
+    """Whether a sentence opens with a concession ("However, ...", "다만 ...")."""
+    text = sentence.lstrip(" -*\"'“")
+    return bool(_CONCESSION_EN.search(text)) or text.startswith(_CONCESSION_KO)
 
 
 def contradicts(verdict: str, sentence: str) -> bool:
@@ -119,6 +134,16 @@ def verify(text: str, answer: Answer, embedder: Any) -> Verification:
         cited = [by_n[n] for n in numbers if n in by_n]
         if len(cited) != len(numbers):
             return Verification(False, f"a marker that refers to no citation: {sentence[:80]!r}")
+        if concedes(sentence) and contradicts(answer.verdict, sentence):
+            return Verification(False, f"a sentence that contradicts the verdict '{answer.verdict}': {sentence[:80]!r}")
+        clauses = [c.chunk_text or c.quote for c in cited]
+        flipped = reversal(sentence, clauses, answer.language)
+        if flipped:
+            mine, theirs = flipped
+            return Verification(False, f"a sentence that reverses its citation (the clause {theirs.label}, the sentence "
+                                       f"{mine.label}): {sentence[:80]!r}")
+        if answer.verdict == "not_allowed" and unbacked_permission(sentence, clauses, answer.language):
+            return Verification(False, f"a sentence that permits what the verdict forbids: {sentence[:80]!r}")
         if not supported(sentence, [c.chunk_text for c in cited], answer.language, stances=[c.stance for c in cited],
                          embedder=embedder):
             return Verification(False, f"a sentence its citations do not support: {sentence[:80]!r}")

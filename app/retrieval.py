@@ -18,19 +18,12 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from app.config import AnswerConfig, get_config
 from app.lexical import Lexicon, top_rows
 from ingest.documents import STANCES
 from ingest.features import FEATURES, features_of
 from ingest.store import Store
 from ingest.tokens import tokenize
-
-# Calibrated on the dev split (evals/calibrate.py): RRF's k, and how many chunks each leg feeds in.
-RRF_K = 5
-DENSE_CANDIDATES = 60
-BM25_CANDIDATES = 60
-HEADING_MIN = 0.6  # share of a heading's idf weight the question must name
-HEADING_CANDIDATES = 20
-
 
 # Metadata the index keeps per chunk; the rest (digests, tokens, tags) is read once and dropped.
 _KEEP_META = ("doc_id", "lang", "title", "issuer", "issued", "kind", "basis", "source", "official_source", "role",
@@ -112,7 +105,8 @@ class ClauseIndex:
     """Everything retrieval needs in memory: chunk texts, clause grouping, the lexicon (BM25,
     coverage, headings) and the vectors of the clauses that decide verdicts."""
 
-    def __init__(self, store: Store, embedder: Any) -> None:
+    def __init__(self, store: Store, embedder: Any, config: AnswerConfig | None = None) -> None:
+        self.config = config or get_config()
         self.store = store
         self.embedder = embedder
         self.lexicon = Lexicon()
@@ -249,9 +243,9 @@ class ClauseIndex:
         acc = np.bincount(clauses, weights=weights, minlength=len(self._clause_list))
         named = np.unique(clauses)
         ratio = acc[named] / self._heading_weight[named]
-        keep = ratio >= HEADING_MIN
+        keep = ratio >= self.config.heading_min
         named, ratio = named[keep], ratio[keep]
-        best = np.lexsort((-self._key_rank[named], -acc[named], -ratio))[:HEADING_CANDIDATES]
+        best = np.lexsort((-self._key_rank[named], -acc[named], -ratio))[: self.config.heading_candidates]
         return {self._clause_list[named[j]].key: rank for rank, j in enumerate(best, start=1)}
 
     # -- the two legs --------------------------------------------------------------------------
@@ -339,7 +333,7 @@ class ClauseIndex:
 
         vector = vector if vector is not None else self.embedder.embed_query(query)
         dense_best: dict[str, tuple[float, str]] = {}
-        dense_results = self.dense_hits(vector, DENSE_CANDIDATES, where)
+        dense_results = self.dense_hits(vector, self.config.dense_candidates, where)
         for chunk_id, sim in dense_results:
             chunk = self.by_id.get(chunk_id)
             if chunk is None:
@@ -352,7 +346,7 @@ class ClauseIndex:
         scores = self.bm25_scores(query, lang, query_tokens)
         bm25_best: dict[str, tuple[float, str]] = {}
         if scores.any():
-            for idx in top_rows(scores, BM25_CANDIDATES * 3):
+            for idx in top_rows(scores, self.config.bm25_candidates * 3):
                 score = float(scores[idx])
                 if score <= 0:
                     break
@@ -362,7 +356,7 @@ class ClauseIndex:
                 key = self.chunk_clause[int(idx)]
                 if key not in bm25_best or score > bm25_best[key][0]:
                     bm25_best[key] = (score, chunk.id)
-                if len(bm25_best) >= BM25_CANDIDATES:
+                if len(bm25_best) >= self.config.bm25_candidates:
                     break
 
         if mode == "bm25":  # dense similarity stays only as the relevance signal of the BM25 hits
@@ -380,12 +374,12 @@ class ClauseIndex:
                 dense_best.setdefault(key, (0.0, chunk.id))
         legs = {"hybrid": (dense_rank, bm25_rank, heading_rank), "bm25": (bm25_rank,), "dense": (dense_rank,)}[mode]
         for key in set().union(*legs):
-            fused = sum(1.0 / (RRF_K + ranks[key]) for ranks in legs if key in ranks)
+            fused = sum(1.0 / (self.config.rrf_k + ranks[key]) for ranks in legs if key in ranks)
             clause = self.clauses[key]
             if mode == "hybrid" and lang not in clause.chunks and key in dense_rank:
                 # The lexical legs cannot see a clause that has no text in the question's language:
                 # its dense rank speaks for them too (cross-lingual questions).
-                fused = 3.0 / (RRF_K + dense_rank[key])
+                fused = 3.0 / (self.config.rrf_k + dense_rank[key])
             best = (dense_best.get(key) or bm25_best.get(key) or (0.0, ""))[1]
             hits.append(
                 ClauseHit(
@@ -422,7 +416,7 @@ class ClauseIndex:
     def dense_only(self, query: str, k: int) -> list[ClauseHit]:
         """Clauses by dense similarity alone (a baseline for the evals)."""
         best: dict[str, float] = {}
-        for chunk_id, sim in self.dense_hits(self.embedder.embed_query(query), DENSE_CANDIDATES, None):
+        for chunk_id, sim in self.dense_hits(self.embedder.embed_query(query), self.config.dense_candidates, None):
             chunk = self.by_id.get(chunk_id)
             if chunk is not None:
                 best.setdefault(self.chunk_clause[chunk.row], sim)

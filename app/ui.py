@@ -1377,7 +1377,7 @@ def build(assistant: Any = None, settings: Settings | None = None) -> Any:
                 worker = threading.Thread(target=work, daemon=True)
                 worker.start()
                 while worker.is_alive():
-                    progress(state["done"] / max(1, state["total"]),
+                    progress(int(state["done"]) / max(1, int(state["total"])),  # type: ignore[call-overload]
                              desc=f"{t(ui, 'eval_running')} ({state['name']} {state['done']}/{state['total']})")
                     worker.join(0.5)
                 if "error" in outcome:

@@ -1,164 +1,248 @@
-"""From a question and its retrieved clauses to a verdict, by rules that fit in a sentence each.
+"""From what a question asks and the evidence for it to a verdict: an ordered table of named rules.
 
-1. No clause reaches the relevance threshold (a permission question about using AI is always in
-   scope): ``not_covered``.
-2. A question for information (not permission): ``info``, citing the best clauses.
-3. A permission question whose risk features (personal data, sensitive or non-public
-   information) match a prohibition in the documents: ``not_allowed``, with the requirements
-   that would make a use acceptable, where the documents give them, as conditions.
-4. A permission question whose best clause prohibits what is asked, or that asks to skip (or
-   to discriminate against) what a matching requirement protects: ``not_allowed``.
-5. A permission question about using generative AI is bound by the standing requirements
-   (check the output; keep personal and non-public data out), and any other permission question
-   with a relevant requirement (or recommendation) is too: ``conditional``, those requirements
-   being the conditions.
+``decide(understanding, evidence, config)`` is a pure function: it searches nothing and changes
+nothing, and the first rule that applies decides.  Each rule is a small function, tested on its
+own in tests/test_verdict.py.  In order:
+
+1. ``out_of_domain``: the question is about something the documents do not govern.
+2. ``no_evidence``: a question for information that no clause comes close to.
+3. ``harmful_purpose``: the use serves harassment, deception, covert surveillance, discrimination
+   or election manipulation: not allowed, citing the principles and rules it breaks.
+4. ``information``: a question for information (the intent is confident).
+5. ``risky_data``: a use that puts personal, sensitive or non-public data (not removed first)
+   where a prohibition forbids it: not allowed; what can be done instead is listed apart.
+6. ``skip_duty``: a question whether a duty may be skipped, where a matching clause requires it.
+7. ``direct_prohibition``: the best clause prohibits the very activity asked about.
+8. ``uncertain_intent``: the intent is not confident: the standing rules answer, with the reading taken.
+9. ``people_decisions``: decisions about people, hiring or images of people: their requirements.
+10. ``standing_rules``: using (generative) AI at work is bound by the standing requirements.
+11. ``relevant_requirements``: other requirements among the best clauses.
+12. ``permitted``: a relevant clause permits it and nothing requires more.
+13. ``descriptive_only``: only descriptive clauses are relevant.
+
 Comparator documents (foreign guidance) decide only when the question is about them.
-6. A permission question with a relevant permission and no requirement: ``allowed``.
-7. A permission question answered only by descriptive clauses: ``info``.
-
-Every verdict but ``not_covered`` carries the clauses that decided it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from app.question import RISK_FEATURES, Understanding
-from app.retrieval import Clause, ClauseHit, ClauseIndex
-
-# Calibrated on the dev split (evals/calibrate.py); see evals/README.md.
-RELEVANCE_MIN = 0.40  # best clause's dense cosine ...
-COVERAGE_MIN = 0.50  # ... and idf-weighted token coverage both below these: not covered
-TOP_DECIDING = 4  # how many of the best hits may decide a verdict directly
-POLICY_POOL = 12  # the most similar policy clauses among which feature overlap decides
-AI_USE = {"public_tool", "internal_tool"}
-AI_USE_ANY = AI_USE | {"output_use"}
-INFO_RELATIVE = 0.6  # an information answer quotes clauses whose fused score is within this share of the best
+from app.config import AnswerConfig
+from app.evidence import AI_USE_TAGS, Evidence, _distinct_docs
+from app.retrieval import Clause, ClauseHit
+from app.understand import Intent, Understanding
 
 
-@dataclass
+class Verdict(StrEnum):
+    ALLOWED = "allowed"
+    CONDITIONAL = "conditional"
+    NOT_ALLOWED = "not_allowed"
+    NOT_COVERED = "not_covered"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
 class Decision:
-    verdict: str
+    verdict: Verdict
     rule: str
-    deciding: list[Clause] = field(default_factory=list)
-    conditions: list[Clause] = field(default_factory=list)
-    supporting: list[Clause] = field(default_factory=list)
+    deciding: tuple[Clause, ...] = ()
+    conditions: tuple[Clause, ...] = ()
+    alternatives: tuple[Clause, ...] = ()
+    supporting: tuple[Clause, ...] = ()
     responsibility: Clause | None = None
     pii_rule: Clause | None = None
+    reading: Intent | None = None  # set when the intent was uncertain: the reading the answer took
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def relevant(hits: list[ClauseHit], understanding: Understanding | None = None) -> bool:
-    """Whether the documents speak to the question.
-
-    A question about using generative AI at work is always in scope (the guidelines govern every
-    such use); any other question needs a clause that is close in meaning or covers its words.
-    """
-    if not hits:
-        return False
-    if understanding is not None and understanding.intent == "permission" and understanding.features & (AI_USE | {"ai_mention"}):
-        return True
-    return max(h.dense for h in hits) >= RELEVANCE_MIN or max(h.coverage for h in hits) >= COVERAGE_MIN
+Rule = Callable[[Understanding, Evidence, AnswerConfig], Decision | None]
 
 
-def decide(understanding: Understanding, hits: list[ClauseHit], index: ClauseIndex, vector: list[float], k: int = 5) -> Decision:
-    """Apply the rules of this module to one question."""
-    scores = {h.clause.key: h.dense for h in hits}
-    if not relevant(hits, understanding):
-        return Decision("not_covered", "no clause reaches the relevance threshold", scores=scores)
-    if understanding.intent != "permission":
-        return Decision("info", "a question for information", supporting=_informative(hits, k), scores=scores)
-
-    def best(stances: set[str], features: set[str] | None, n: int, exclude: list[Clause] = ()) -> list[Clause]:  # type: ignore[assignment]
-        """The clauses of ``stances`` that match most of what the question is about, then closest."""
-        ranked = index.policy_clauses(vector, stances, features, rank_by=understanding.features, limit=POLICY_POOL + len(exclude))
-        return _distinct_docs([c for c, _ in ranked if c not in exclude][:POLICY_POOL], n)
-
-    responsibility = next(iter(best({"requires"}, {"responsibility"}, 1)), None)
-    risks = understanding.risks
-    head = hits[:TOP_DECIDING]
-    if risks:
-        # A comparator (foreign guidance) decides only when the question is about it: among the two best hits.
-        deciding = _distinct_docs([h.clause for i, h in enumerate(head) if h.clause.stance == "prohibits" and h.clause.features & risks
-                                   and (h.clause.role != "comparator" or i < 2)]
-                                  + best({"prohibits"}, risks, 3), 3)
-        if deciding:
-            # What would make such a use acceptable: a requirement about the same data (pseudonymise,
-            # use public information only), or a permitted internal tool that keeps data in-house.
-            remedies = _distinct_docs(best({"requires", "recommends"}, risks, 1, deciding)
-                                      + best({"permits"}, {"internal_tool"}, 1, deciding), 2)
-            return Decision("not_allowed", "a prohibition matches the question's risk features", deciding=deciding,
-                            conditions=remedies, responsibility=responsibility, scores=scores)
-
-    # A prohibition conditioned on a risk (personal data, ...) applies only through the rule above;
-    # one that forbids the activity itself applies when it is the best match.
-    direct = [h.clause for h in head[:1] if h.clause.stance == "prohibits" and not (h.clause.features & set(RISK_FEATURES))
-              and h.clause.role != "comparator"]
-    if direct:
-        return Decision("not_allowed", "the best clause prohibits what is asked", deciding=direct,
-                        supporting=_policy(head, direct, 1), responsibility=responsibility, scores=scores)
-
-    binding = [h for h in head if h.clause.role != "comparator"]
-    requirements = [h.clause for h in binding if h.clause.stance in ("requires", "recommends")]
-    permissions = [h.clause for h in binding if h.clause.stance == "permits"]
-    duties = [h.clause for h in binding[:2] if h.clause.stance == "requires"]
-    if understanding.omission:
-        wanted = understanding.features & {"discrimination", "decision", "hiring", "images_of_people"}
-        duties = _distinct_docs(duties + best({"requires", "prohibits"}, wanted or None, 2), 2)
-    if understanding.omission and duties:
-        return Decision("not_allowed", "the question would skip a duty that a matching clause requires", deciding=duties[:1],
-                        conditions=_distinct_docs(duties, 2), responsibility=responsibility, scores=scores)
-    if understanding.features & AI_USE_ANY:
-        # Any use of generative AI at work is bound by the standing rules: check the output, and
-        # keep personal and non-public information out of it.
-        standing = [c for c in (responsibility, *best({"prohibits"}, set(RISK_FEATURES), 1)) if c is not None]
-        conditions = _distinct_docs(requirements + standing, 3)
-        if conditions:
-            return Decision("conditional", "using generative AI is bound by the standing requirements",
-                            deciding=permissions[:1] + conditions[:1], conditions=conditions,
-                            responsibility=responsibility, scores=scores)
-    topical = understanding.features & {"decision", "hiring", "images_of_people", "discrimination"}
-    if topical:
-        requirements = requirements + best({"requires", "recommends"}, topical, 2, requirements)
-    if requirements:
-        return Decision("conditional", "relevant requirements apply", deciding=permissions[:1] + requirements[:1],
-                        conditions=_distinct_docs(requirements, 3), responsibility=responsibility, scores=scores)
-    if permissions:
-        return Decision("allowed", "a relevant clause permits it and no requirement applies", deciding=permissions[:2],
-                        supporting=_policy(head, permissions[:2], 1), responsibility=responsibility, scores=scores)
-    return Decision("info", "only descriptive clauses are relevant", supporting=_informative(hits, k), scores=scores)
+def _binding(ev: Evidence, cfg: AnswerConfig) -> list[ClauseHit]:
+    """The best hits that may decide (comparators only when among the two best: the question is about them)."""
+    return [h for i, h in enumerate(ev.hits[: cfg.top_deciding]) if h.clause.role != "comparator" or i < 2]
 
 
-def _informative(hits: list[ClauseHit], k: int) -> list[Clause]:
-    """The clauses worth quoting for an information question: those close to the best one."""
-    if not hits:
-        return []
-    floor = hits[0].score * INFO_RELATIVE
-    chosen = [h.clause for h in hits[:k] if h.score >= floor and (h.clause.section_id != "about" or h is hits[0])]
-    return chosen or [hits[0].clause]
+def _informative(ev: Evidence, cfg: AnswerConfig, k: int = 5) -> tuple[Clause, ...]:
+    """The clauses worth quoting for an information question: the law's own sections it names,
+    then those close to the best hit."""
+    if not ev.hits:
+        return tuple(ev.law[:k])
+    floor = ev.hits[0].score * cfg.info_relative
+    chosen = [h.clause for h in ev.hits[:k] if h.score >= floor and (h.clause.section_id != "about" or h is ev.hits[0])]
+    return tuple(dict.fromkeys([*ev.law[: cfg.law_first], *(chosen or [ev.hits[0].clause])]))[:k]
 
 
-def _policy(head: list[ClauseHit], taken: list[Clause], n: int) -> list[Clause]:
-    return [h.clause for h in head if h.clause not in taken and h.clause.stance != "informs"][:n]
+def _decision(verdict: Verdict, rule: str, ev: Evidence, **parts: object) -> Decision:
+    return Decision(verdict, rule, scores=ev.scores, responsibility=ev.responsibility, pii_rule=ev.pii_rule, **parts)  # type: ignore[arg-type]
 
 
-def _first(ranked: list[tuple[Clause, float]], floor: float) -> Clause | None:
-    return next((c for c, sim in ranked if sim >= floor), None)
+# -- the rules ---------------------------------------------------------------------------------------
 
 
-def _distinct_docs(clauses: list[Clause], n: int) -> list[Clause]:
-    """Up to ``n`` clauses, preferring one per document, in order."""
-    out: list[Clause] = []
-    docs: set[str] = set()
-    for clause in clauses:
-        if clause not in out and clause.doc_id not in docs:
-            out.append(clause)
-            docs.add(clause.doc_id)
-    for clause in clauses:
-        if len(out) >= n:
-            break
-        if clause not in out:
-            out.append(clause)
-    return out[:n]
+def out_of_domain(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    """The domain gate: the classifier's reading, unless the documents plainly hold the question's
+    words (a question about the Act's own fines reads like one about another law's)."""
+    if u.intent is not Intent.OUT_OF_DOMAIN or u.confidence.get("intent", 0.0) < cfg.ood_min or u.law_refs:
+        return None
+    if ev.best_coverage >= cfg.ood_coverage_max and not u.foreign_law:
+        return None
+    return _decision(Verdict.NOT_COVERED, "out_of_domain", ev)
 
 
+def no_evidence(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not ev.hits and not ev.law:
+        return _decision(Verdict.NOT_COVERED, "no_evidence", ev)
+    if u.intent in (Intent.INFORMATION, Intent.OUT_OF_DOMAIN) and not ev.law and ev.best_dense < cfg.relevance_min \
+            and ev.best_coverage < cfg.coverage_min:
+        return _decision(Verdict.NOT_COVERED, "no_evidence", ev)
+    return None
+
+
+def harmful_purpose(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if u.confidence.get("harmful", 0.0) < cfg.harmful_min or u.intent is Intent.INFORMATION:
+        return None
+    deciding = _distinct_docs([*ev.people_duties, *ev.harm], 3)
+    if not deciding:
+        return None
+    return _decision(Verdict.NOT_ALLOWED, "harmful_purpose", ev, deciding=deciding)
+
+
+def _about_law(u: Understanding, ev: Evidence) -> bool:
+    return bool(u.law_refs or u.law_mention or ev.law or (ev.hits and ev.hits[0].clause.kind in ("law", "decree")))
+
+
+def information(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    """A question for information; also "must we ...?" about the statute, answered with what it says."""
+    confident = u.confidence.get("intent", 0.0) >= cfg.intent_min
+    if u.intent is Intent.INFORMATION and confident:
+        return _decision(Verdict.INFO, "information", ev, supporting=_informative(ev, cfg))
+    if u.intent is Intent.OBLIGATION and not u.omission and not u.risks and _about_law(u, ev):
+        return _decision(Verdict.INFO, "information", ev, supporting=_informative(ev, cfg))
+    return None
+
+
+def risky_data(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not u.asks_permission or not u.risks or u.mitigated:
+        return None
+    risks = u.risks
+    head = _binding(ev, cfg)
+    direct = [h.clause for i, h in enumerate(head) if h.clause.stance == "prohibits" and h.clause.features & risks]
+    deciding = _distinct_docs(direct + list(ev.prohibitions), 3)
+    if not deciding:
+        return None
+    return _decision(Verdict.NOT_ALLOWED, "risky_data", ev, deciding=deciding,
+                     alternatives=tuple(c for c in ev.remedies if c not in deciding))
+
+
+def skip_duty(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not u.asks_permission or not u.omission:
+        return None
+    duties = [h.clause for h in _binding(ev, cfg)[:2] if h.clause.stance == "requires"]
+    duties = list(_distinct_docs(duties + list(ev.people_duties), 2))
+    if not duties:
+        return None
+    return _decision(Verdict.NOT_ALLOWED, "skip_duty", ev, deciding=tuple(duties[:1]), supporting=tuple(duties[1:]))
+
+
+def direct_prohibition(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not u.asks_permission or not ev.hits:
+        return None
+    best = ev.hits[0].clause
+    if best.stance == "prohibits" and not (best.features & {"personal_data", "sensitive", "non_public"}) and best.role != "comparator":
+        support = tuple(h.clause for h in ev.hits[1 : cfg.top_deciding] if h.clause.stance != "informs")[:1]
+        return _decision(Verdict.NOT_ALLOWED, "direct_prohibition", ev, deciding=(best,), supporting=support)
+    return None
+
+
+def _standing(ev: Evidence) -> list[Clause]:
+    return [c for c in (ev.responsibility, ev.pii_rule) if c is not None]
+
+
+def uncertain_intent(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if u.confidence.get("intent", 1.0) >= cfg.intent_min:
+        return None
+    reading = u.intent if u.intent is not Intent.OUT_OF_DOMAIN else Intent.PERMISSION
+    if reading is Intent.INFORMATION:
+        return _decision(Verdict.INFO, "uncertain_intent", ev, supporting=_informative(ev, cfg), reading=reading)
+    conditions = _distinct_docs([h.clause for h in _binding(ev, cfg) if h.clause.stance in ("requires", "recommends")] + _standing(ev), 3)
+    if not conditions:
+        return None
+    return _decision(Verdict.CONDITIONAL, "uncertain_intent", ev, conditions=conditions, reading=reading)
+
+
+def people_decisions(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not u.asks_permission or not (u.features & {"decision", "hiring", "images_of_people"}):
+        return None
+    head = _binding(ev, cfg)
+    requirements = [h.clause for h in head if h.clause.stance in ("requires", "recommends")]
+    conditions = _distinct_docs(requirements + list(ev.people_duties), 3)
+    if not conditions:
+        return None
+    permits = tuple(h.clause for h in head if h.clause.stance == "permits")[:1]
+    return _decision(Verdict.CONDITIONAL, "people_decisions", ev, deciding=permits + conditions[:1], conditions=conditions)
+
+
+def standing_rules(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not u.asks_permission or not (ev.question_tags & AI_USE_TAGS):
+        return None
+    head = _binding(ev, cfg)
+    requirements = [h.clause for h in head if h.clause.stance in ("requires", "recommends")]
+    conditions = _distinct_docs(requirements + _standing(ev), 3)
+    if not conditions:
+        return None
+    permits = tuple(h.clause for h in head if h.clause.stance == "permits")[:1]
+    return _decision(Verdict.CONDITIONAL, "standing_rules", ev, deciding=permits + conditions[:1], conditions=conditions)
+
+
+def relevant_requirements(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not u.asks_permission:
+        return None
+    head = [h for h in _binding(ev, cfg) if h.clause.role != "comparator" or h is ev.hits[0]]
+    requirements = [h.clause for h in head if h.clause.stance in ("requires", "recommends")]
+    if not requirements:
+        return None
+    permits = tuple(h.clause for h in head if h.clause.stance == "permits")[:1]
+    return _decision(Verdict.CONDITIONAL, "relevant_requirements", ev, deciding=permits + tuple(requirements[:1]),
+                     conditions=_distinct_docs(requirements, 3))
+
+
+def permitted(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    if not u.asks_permission:
+        return None
+    permits = [h.clause for h in _binding(ev, cfg) if h.clause.stance == "permits"]
+    if not permits:
+        return None
+    return _decision(Verdict.ALLOWED, "permitted", ev, deciding=tuple(permits[:2]))
+
+
+def descriptive_only(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    return _decision(Verdict.INFO, "descriptive_only", ev, supporting=_informative(ev, cfg))
+
+
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("out_of_domain", out_of_domain),
+    ("no_evidence", no_evidence),
+    ("harmful_purpose", harmful_purpose),
+    ("information", information),
+    ("risky_data", risky_data),
+    ("skip_duty", skip_duty),
+    ("direct_prohibition", direct_prohibition),
+    ("uncertain_intent", uncertain_intent),
+    ("people_decisions", people_decisions),
+    ("standing_rules", standing_rules),
+    ("relevant_requirements", relevant_requirements),
+    ("permitted", permitted),
+    ("descriptive_only", descriptive_only),
+)
+
+
+def decide(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision:
+    """The first rule of :data:`RULES` that applies."""
+    for _, rule in RULES:
+        decision = rule(u, ev, cfg)
+        if decision is not None:
+            return decision
+    raise AssertionError("descriptive_only always decides")  # pragma: no cover

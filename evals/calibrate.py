@@ -1,52 +1,72 @@
-"""Sweep the answerer's thresholds on the dev split and print what each value gives.
+"""Choose the answer configuration's thresholds on the dev split and write app/answer_config.json.
 
-    python -m evals.calibrate
+    python -m evals.calibrate [--check]
 
-Thresholds are chosen here, on dev cases only, and written into app/verdict.py and
-app/retrieval.py by hand; the test split is never looked at while tuning.
+Coordinate search, reproducible: starting from the defaults of :class:`app.config.AnswerConfig`,
+each threshold in :data:`GRID` is set in turn to the value that gives the best dev verdict
+accuracy (ties keep the current value, then the earlier one in the grid's order), in one pass.  Only dev cases are
+answered; the test split is never looked at here.  ``--check`` prints without writing.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import argparse
+import json
+from datetime import UTC, datetime
 
-from app import retrieval, verdict
-from app.assistant import Assistant
-from evals.dataset import load_cases
-from ingest.settings import get_settings
+from app.config import CONFIG_PATH, AnswerConfig
+from evals.dataset import dataset_name, load_cases
+
+GRID: dict[str, tuple[float, ...]] = {
+    "feature_min": (0.5, 0.6, 0.7),
+    "harmful_min": (0.4, 0.5, 0.6),
+    "ood_min": (0.4, 0.5, 0.6),
+    "ood_coverage_max": (0.7, 0.8, 0.9, 1.01),
+    "intent_min": (0.3, 0.4, 0.45),
+    "mitigated_min": (0.5, 0.6, 0.7),
+    "relevance_min": (0.35, 0.4, 0.45),
+}
+PASSES = 1
 
 
-def main() -> None:
+def dev_accuracy(assistant: object, cases: list, config: AnswerConfig) -> float:
+    assistant.config = config  # type: ignore[attr-defined]
+    right = sum(assistant.ask(c.question).verdict in c.expected_verdicts for c in cases)  # type: ignore[attr-defined]
+    return right / len(cases)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="print the chosen values; do not write them")
+    args = parser.parse_args(argv)
+    from app.assistant import Assistant
+    from ingest.pipeline import ingest
+    from ingest.settings import get_settings
+
     settings = get_settings().model_copy(update={"audit_log": False})
-    assistant = Assistant(settings)
+    ingest(settings=settings)
+    config = AnswerConfig()
+    assistant = Assistant(settings, config=config)
     cases = load_cases(split="dev")
-
-    def accuracy() -> tuple[float, float, float]:
-        preds = [assistant.ask(c.question) for c in cases]
-        acc = np.mean([p.verdict in c.expected_verdicts for p, c in zip(preds, cases, strict=True)])
-        hit5 = np.mean([bool(set(c.gold_clauses) & set(p.retrieved[:5])) for p, c in zip(preds, cases, strict=True) if c.gold_clauses])
-        covered = [c for c in cases if c.expected_verdicts == ["not_covered"]]
-        abst = np.mean([assistant.ask(c.question).verdict == "not_covered" for c in covered]) if covered else 0.0
-        return float(acc), float(hit5), float(abst)
-
-    from app.pii import mask
-    from app.question import understand
-
-    print("top dense similarity, in scope vs not covered (dev):")
-    for case in cases:
-        u = understand(mask(case.question, case.lang).text, case.lang)
-        hits = assistant.index.search(u.query, u.lang, 8)
-        top = max((h.dense for h in hits), default=0.0)
-        print(f"  {'OUT' if case.expected_verdicts == ['not_covered'] else 'in '} {top:.3f} {case.id}")
-    print(f"dev cases: {len(cases)}")
-    for k in (10, 20, 40, 60):
-        retrieval.RRF_K = k
-        print(f"RRF_K={k}: accuracy/hit@5/abstention-recall = {accuracy()}")
-    retrieval.RRF_K = 20
-    for value in np.arange(0.20, 0.46, 0.025):
-        verdict.RELEVANCE_MIN = float(value)
-        print(f"RELEVANCE_MIN={value:.3f}: {accuracy()}")
+    best = dev_accuracy(assistant, cases, config)
+    print(f"defaults: dev verdict accuracy {best:.4f} over {len(cases)} cases")
+    for number in range(PASSES):
+        for name, values in GRID.items():
+            scores = {v: dev_accuracy(assistant, cases, config.with_(**{name: v})) for v in values}
+            choice = max(values, key=lambda v: (scores[v], v == getattr(config, name)))
+            config = config.with_(**{name: choice})
+            best = scores[choice]
+            print(f"pass {number + 1} {name}: " + ", ".join(f"{v}={s:.4f}" for v, s in scores.items()) + f" -> {choice}")
+    print(f"chosen: dev verdict accuracy {best:.4f}")
+    data = {"_written_by": "python -m evals.calibrate", "_dataset": dataset_name(None), "_split": "dev",
+            "_dev_verdict_accuracy": round(best, 4), "_created": datetime.now(UTC).isoformat(timespec="seconds"),
+            **config.to_dict()}
+    print(json.dumps(data, indent=1))
+    if not args.check:
+        CONFIG_PATH.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {CONFIG_PATH.name}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

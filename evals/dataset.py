@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
-CATEGORIES = ("info", "allowed", "conditional", "not_allowed", "not_covered", "pii", "injection", "cross_lingual")
+CATEGORIES = ("info", "allowed", "conditional", "not_allowed", "not_covered", "pii", "injection", "cross_lingual", "law", "harmful")
 VERDICTS = ("allowed", "conditional", "not_allowed", "not_covered", "info")
 
 
@@ -19,7 +19,7 @@ class Case(BaseModel):
     id: str
     lang: Literal["ko", "en"]
     question: str
-    category: Literal["info", "allowed", "conditional", "not_allowed", "not_covered", "pii", "injection", "cross_lingual"]
+    category: Literal["info", "allowed", "conditional", "not_allowed", "not_covered", "pii", "injection", "cross_lingual", "law", "harmful"]
     expected_verdicts: list[str] = Field(min_length=1)
     gold_clauses: list[str] = Field(default_factory=list)
     must_mention: list[str] = Field(default_factory=list)
@@ -27,6 +27,7 @@ class Case(BaseModel):
     pii_values: list[str] = Field(default_factory=list)
     split: Literal["dev", "test"]
     notes: str = ""
+    kind: str = ""  # law questions: definition, article_lookup, colloquial, obligation, ...
 
     @field_validator("expected_verdicts")
     @classmethod
@@ -63,3 +64,41 @@ def load_cases(path: Path | None = None, split: str = "all") -> list[Case]:
 def dataset_name(path: Path | None) -> str:
     path = path or latest_version()
     return path.name if path.is_dir() else f"{path.parent.name}/{path.name}"
+
+
+def load_paraphrases(path: Path | None = None) -> list[dict[str, str]]:
+    """Paraphrases of test cases (``paraphrases*.jsonl`` beside the cases): case_id, question, style."""
+    folder = path or latest_version()
+    folder = folder if folder.is_dir() else folder.parent
+    rows = []
+    for file in sorted(folder.glob("paraphrases*.jsonl")):
+        rows += [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows
+
+
+def load_train_questions(path: Path | None = None) -> list[dict[str, object]]:
+    """The labelled training questions (``train/<writer>.jsonl``): what the understanding heads learn from."""
+    folder = path or latest_version()
+    folder = folder if folder.is_dir() else folder.parent
+    rows = []
+    for file in sorted((folder / "train").glob("*.jsonl")):
+        rows += [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows
+
+
+def expected_from_labels(row: dict[str, object]) -> list[str]:
+    """The verdicts a careful colleague could defend for a labelled training question, from its labels
+    alone: out of domain -> not covered; a question for information -> info; a harmful purpose ->
+    not allowed; a use of personal, sensitive or non-public data not removed first -> not allowed;
+    any other use -> allowed, with conditions, or (for a "must we") info."""
+    features = set(row.get("features") or [])  # type: ignore[call-overload]
+    intent = row.get("intent")
+    if intent == "out_of_domain":
+        return ["not_covered"]
+    if intent == "information":
+        return ["info"]
+    if "harmful" in features:
+        return ["not_allowed"]
+    if features & {"personal_data", "sensitive", "non_public"} and not row.get("mitigated"):
+        return ["not_allowed"]
+    return ["allowed", "conditional", "info"] if intent == "obligation" else ["allowed", "conditional"]

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from evals import metrics as M
-from evals.dataset import Case, dataset_name, load_cases
+from evals.dataset import (
+    Case,
+    dataset_name,
+    expected_from_labels,
+    load_cases,
+    load_paraphrases,
+    load_train_questions,
+)
 
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.json"
 SYSTEMS = ("guidebot", "naive_rag", "bm25", "dense")
@@ -27,6 +34,8 @@ class Report:
     failures: list[str] = field(default_factory=list)
     regressions: list[str] = field(default_factory=list)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    splits: dict[str, dict[str, float]] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
     out: Path | None = None
 
     @property
@@ -36,7 +45,8 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {"dataset": self.dataset, "split": self.split, "systems": self.systems, "thresholds": self.thresholds,
                 "passed": self.passed, "failures": self.failures, "regressions": self.regressions,
-                "confusion": self.confusion, "created": datetime.now(UTC).isoformat(timespec="seconds")}
+                "confusion": self.confusion, "splits": self.splits, "answer_config": self.config,
+                "created": datetime.now(UTC).isoformat(timespec="seconds")}
 
     def summary_text(self) -> str:
         from evals.report import headline_table
@@ -83,7 +93,8 @@ def score(cases: list[Case], preds: list[dict[str, Any]], corpus_texts: list[str
     out.update(M.retrieval_metrics(cases, preds))
     out.update(M.id_precision(cases, preds))
     out.update(M.verdict_metrics(cases, preds))
-    out.update(M.citation_metrics(cases, preds, lambda p: p["language"], embedder))
+    out.update(M.citation_metrics(cases, preds, corpus_texts))
+    out.update(M.verdict_group_metrics(cases, preds))
     out.update(M.quote_alignment(preds, corpus_texts))
     out.update(M.abstention_metrics(cases, preds))
     out.update(M.mention_metrics(cases, preds))
@@ -143,16 +154,54 @@ def run_eval(
         sys.stderr.write("\n")
 
     results = {name: score(cases, preds, corpus_texts, assistant.embedder) for name, preds in predictions.items()}
+    ask = systems["guidebot"]
+    results["guidebot"].update(_paraphrases(dataset, cases, predictions["guidebot"], ask))
+    splits = _splits(dataset, split, cases, predictions["guidebot"], ask)
     thresholds = load_thresholds()
     report = Report(dataset_name(dataset), split, results, thresholds,
                     failures=check_thresholds(results["guidebot"], thresholds.get("guidebot", {})),
-                    confusion=M.confusion(cases, predictions["guidebot"]))
+                    confusion=M.confusion(cases, predictions["guidebot"]), splits=splits,
+                    config=assistant.config.to_dict())
     out = out or settings.data_dir / "evals" / f"last-{split}"
     report.out = out
     previous = _load_previous(out)
     report.regressions = _regressions(previous, predictions["guidebot"])
     _write(out, report, predictions, cases)
     return report
+
+
+def _paraphrases(dataset: Path | None, cases: list[Case], preds: list[dict[str, Any]], ask: Any) -> dict[str, float]:
+    """Verdict consistency of the paraphrases of the cases in this run (written apart from the cases)."""
+    paraphrases = [p for p in load_paraphrases(dataset) if p["case_id"] in {c.id for c in cases}]
+    if not paraphrases:
+        return {}
+    originals = {c.id: p["verdict"] for c, p in zip(cases, preds, strict=True)}
+    expected = {c.id: c.expected_verdicts for c in cases}
+    answered = [(p["case_id"], ask(p["question"])["verdict"]) for p in paraphrases]
+    out = M.paraphrase_consistency(originals, answered)
+    out["paraphrase_verdict_accuracy"] = sum(v in expected[cid] for cid, v in answered) / len(answered)
+    return out
+
+
+def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dict[str, Any]], ask: Any) -> dict[str, dict[str, float]]:
+    """Verdict accuracy on train, dev and test side by side: the generalisation gap.
+
+    Train questions carry understanding labels, not verdicts: their expected verdicts come from
+    :func:`evals.dataset.expected_from_labels`, a mapping written here, apart from guidebot's rules.
+    """
+    out: dict[str, dict[str, float]] = {}
+    for name in ("train", "dev", "test"):
+        if name == split:
+            right = [p["verdict"] in c.expected_verdicts for c, p in zip(cases, preds, strict=True)]
+        elif name == "train":
+            rows = load_train_questions(dataset)
+            right = [ask(r["question"])["verdict"] in expected_from_labels(r) for r in rows]
+        else:
+            right = [ask(c.question)["verdict"] in c.expected_verdicts for c in load_cases(dataset, name)]
+        out[name] = {"verdict_accuracy": round(sum(right) / len(right), 4) if right else 0.0, "cases": len(right)}
+    if "dev" in out and "test" in out:
+        out["gap"] = {"dev_minus_test": round(out["dev"]["verdict_accuracy"] - out["test"]["verdict_accuracy"], 4)}
+    return out
 
 
 def _load_previous(out: Path) -> dict[str, dict[str, Any]]:

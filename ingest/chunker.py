@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from ingest.documents import STANCES, Chunk, LoadedDocument, slugify, split_sentences
+from ingest.documents import BASES, STANCES, Chunk, LoadedDocument, slugify, split_sentences
 from ingest.features import features_of
 from ingest.stance import detect_stance
 from ingest.tokens import tokenize_many
@@ -34,6 +34,8 @@ class Section:
     text: str
     page: int | None
     stance: str
+    basis: str = ""
+    stance_source: str = "authored"  # "authored" in the markup, or "inferred" by the stance tagger
 
 
 def estimate_tokens(text: str) -> int:
@@ -74,7 +76,9 @@ def build_sections(doc: LoadedDocument) -> list[Section]:
         used.add(section_id)
         override = attrs.get("stance")
         stance = override if override in STANCES else detect_stance(body)
-        sections.append(Section(section_id, titles, body, page, stance))
+        basis = attrs.get("basis", "") if doc.trusted else ""
+        sections.append(Section(section_id, titles, body, page, stance, basis if basis in BASES else doc.basis,
+                                "authored" if override in STANCES else "inferred"))
 
     for block in doc.blocks:
         if block.kind == "heading":
@@ -148,7 +152,7 @@ def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, fil
                 "issuer": doc.issuer,
                 "issued": doc.issued,
                 "kind": doc.kind,
-                "basis": doc.basis,
+                "basis": section.basis or doc.basis,
                 "source": doc.path,
                 "official_source": doc.source,
                 "role": doc.role,
@@ -159,6 +163,7 @@ def chunk_document(doc: LoadedDocument, budget: int = 300, overlap: int = 1, fil
                 "part": n,
                 "n_parts": len(parts),
                 "stance": section.stance,
+                "stance_source": section.stance_source,
                 "features": " ".join(sorted(features_of(f"{path} {part}"))),
                 "digest": digest,
                 "file_digest": file_digest,

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 STANCES = ("prohibits", "requires", "permits", "recommends", "informs")
-BASES = ("official-text", "official-summary", "press-reports")
+BASES = ("official-text", "official-summary", "press-reports", "organisation-upload")
+OFFICIAL_BASES = ("official-text", "official-summary", "press-reports")
 KINDS = ("strategy", "guideline", "law", "decree", "checklist", "programme", "notice")
 
 
@@ -41,6 +42,7 @@ class LoadedDocument:
     note: str = ""
     fmt: str = "md"
     role: str = "guideline"  # "comparator": foreign or reference material that informs but never decides
+    trusted: bool = True  # from corpus/ or a folder the operator trusts: its basis and issuer stand
 
 
 @dataclass

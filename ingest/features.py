@@ -57,7 +57,7 @@ FEATURES: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     "ai_mention": re.compile(
-        r"\bAI\b|인공지능|artificial intelligence|챗봇|chatbot|생성형|generative|\bLLM|딥페이크|deepfake|알고리즘|algorithm",
+        r"(?<![A-Za-z])AI(?![A-Za-z])|인공지능|artificial intelligence|챗봇|chatbot|생성형|generative|\bLLM|딥페이크|deepfake|알고리즘|algorithm",
         re.IGNORECASE,
     ),
     "discrimination": re.compile(

@@ -56,7 +56,8 @@ def match_heading(line: str, article: str | None) -> LegalHeading | None:
     if m := _SECTION_KO.match(stripped):
         return LegalHeading(2, f"sec-{m.group(1)}", stripped)
     if m := _ARTICLE_KO.match(stripped):
-        anchor = f"art-{m.group(1)}" + (f"-{m.group(2)}" if m.group(2) else "")
+        # 제17조의2 is a branch article, not paragraph 2 of Article 17: art-17_2.
+        anchor = f"art-{m.group(1)}" + (f"_{m.group(2)}" if m.group(2) else "")
         return LegalHeading(3, anchor, _title_of(stripped))
     if m := _CHAPTER_EN.match(stripped):
         return LegalHeading(1, f"ch-{_roman(m.group(1))}", stripped)

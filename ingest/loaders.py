@@ -1,7 +1,8 @@
 """Read guideline files into :class:`LoadedDocument` objects, keeping their structure.
 
 One loader per format (Markdown with YAML front matter, plain text in any common Korean office
-encoding, PDF, DOCX, HTML, HWPX).  Every failure is raised as :class:`LoadError` with a reason a
+encoding, PDF, DOCX, HTML, HWPX; HWP 5 in :mod:`ingest.hwp`; statutes exported from the law
+information center as JSON or XML in :mod:`ingest.lawcenter`).  Every failure is raised as :class:`LoadError` with a reason a
 person can act on; nothing else escapes :func:`load_file`.
 """
 
@@ -19,7 +20,7 @@ from ingest.documents import BASES, KINDS, Block, LoadedDocument, detect_lang, s
 from ingest.legal import match_heading
 from ingest.settings import REPO_ROOT
 
-SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".hwpx")
+SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".hwpx", ".hwp", ".json", ".xml")
 _MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
 _MAX_LINE_CHARS = 200_000  # a "line" longer than this is data, not a document
 _MAX_ZIP_RATIO = 200
@@ -46,8 +47,11 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_file(path: Path, max_bytes: int | None = None) -> LoadedDocument:
+def load_file(path: Path, max_bytes: int | None = None, trusted: bool = False) -> LoadedDocument:
     """Load one file of any supported format.
+
+    ``trusted`` says the file comes from corpus/ or a folder the operator trusts; a law center
+    export (.json/.xml) is given basis ``official-text`` only then.
 
     Raises:
         LoadError: unsupported type, empty, oversized, corrupt or undecodable file.
@@ -65,7 +69,7 @@ def load_file(path: Path, max_bytes: int | None = None) -> LoadedDocument:
         raise LoadError(f"file too large: {size / 1e6:.1f} MB (limit {max_bytes / 1e6:.1f} MB)")
     loader = _LOADERS[suffix]
     try:
-        doc = loader(path)
+        doc = _load_lawcenter(path, trusted) if suffix in (".json", ".xml") else loader(path)
     except LoadError:
         raise
     except RecursionError as exc:
@@ -243,7 +247,7 @@ def _load_pdf(path: Path) -> LoadedDocument:
         page_text = (page.extract_text() or "").replace("\x00", "")
         page_blocks, article = _text_blocks(page_text.splitlines(), page=number, article=article)
         blocks.extend(page_blocks)
-    title = str((reader.metadata or {}).get("/Title") or "") if reader.metadata else ""
+    title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     return _document(path, blocks, {"title": title} if title else {}, "pdf")
 
 
@@ -407,6 +411,18 @@ def _document(path: Path, blocks: list[Block], meta: dict[str, object], fmt: str
     )
 
 
+def _load_hwp(path: Path) -> LoadedDocument:
+    from ingest.hwp import load_hwp  # imports this module: loaded on first use
+
+    return load_hwp(path)
+
+
+def _load_lawcenter(path: Path, trusted: bool = False) -> LoadedDocument:
+    from ingest.lawcenter import load_lawcenter  # imports this module: loaded on first use
+
+    return load_lawcenter(path, trusted=trusted)
+
+
 _LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".md": _load_markdown,
     ".markdown": _load_markdown,
@@ -416,4 +432,7 @@ _LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".html": _load_html,
     ".htm": _load_html,
     ".hwpx": _load_hwpx,
+    ".hwp": _load_hwp,
+    ".json": _load_lawcenter,
+    ".xml": _load_lawcenter,
 }

@@ -198,6 +198,13 @@ class _Prepared:
     error: LoadError | None = None
 
 
+def is_trusted(file: Path, settings: Settings) -> bool:
+    """Files under corpus/ or a folder the operator lists in ``trusted_dirs`` keep their stated basis."""
+    resolved = file.resolve()
+    roots = [Path(settings.corpus_dir), *settings.trusted_dirs]
+    return any(resolved.is_relative_to(Path(root).resolve()) for root in roots)
+
+
 def _prepare(
     file: Path, source: str, present: dict[str, dict[str, Any]], settings: Settings, max_bytes: int, reconcile: bool = False
 ) -> _Prepared:
@@ -208,7 +215,11 @@ def _prepare(
             expected = {int(m.get("file_chunks", -1)) for m in present.values()}
             if expected == {len(present)}:
                 return _Prepared(source, digest, unchanged=True)
-        doc = load_file(file, max_bytes=max_bytes)
+        trusted = is_trusted(file, settings)
+        doc = load_file(file, max_bytes=max_bytes, trusted=trusted)
+        if not trusted:
+            # An upload or an outside folder cannot claim an official basis or issuer.
+            doc.trusted, doc.basis, doc.issuer = False, "organisation-upload", ""
         chunks = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap_sentences, digest)
         if not chunks:
             raise LoadError("no text found in the document")

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), description="Index, uploads, feedback and audit log live here.")
     corpus_dir: Path = Field(REPO_ROOT / "corpus", description="The bundled guideline documents.")
+    trusted_dirs: list[Path] = Field(
+        default_factory=list,
+        description="Folders whose documents keep their stated issuer and official basis (as corpus/ does); "
+        "every other file is ingested as 'organisation-upload'.",
+    )
 
     chroma_mode: Literal["embedded", "server"] = "embedded"
     chroma_path: Path | None = Field(None, description="Embedded store folder; default <data_dir>/chroma.")

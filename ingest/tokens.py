@@ -83,3 +83,21 @@ def _tokenize_cached(text: str, lang: str) -> tuple[str, ...]:
     # Answering tokenizes the same question and the same clause sentences several times; a
     # Korean sentence costs Kiwi about a millisecond.  (Questions are masked before they get here.)
     return tuple(tokenize_ko(text) if lang == "ko" else tokenize_en(text))
+
+
+def morphemes(text: str, lang: str | None = None) -> list[str]:
+    """Every morpheme with its tag for Korean ("않/VX", "어도/EC"), every lowercased word for English.
+
+    Question understanding needs the function morphemes that :func:`tokenize` drops: endings and
+    auxiliaries carry whether a question asks permission ("-어도 되") or negates ("않").
+    """
+    return list(_morphemes_cached(text, lang or detect_lang(text)))
+
+
+@lru_cache(maxsize=4096)
+def _morphemes_cached(text: str, lang: str) -> tuple[str, ...]:
+    if lang != "ko":
+        return tuple(_EN_WORD.findall(text.lower()))
+    with _lock:
+        tokens = _kiwi().tokenize(text)
+    return tuple(f"{t.form.lower()}/{t.tag}" for t in tokens)

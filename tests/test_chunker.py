@@ -20,7 +20,7 @@ def test_korean_statute_structure(tmp_path: Path) -> None:
     )
     chunks = chunk_document(load_file(path))
     ids = [c.id for c in chunks]
-    assert ids == ["act:ko:art-1:0", "act:ko:art-2-1:0", "act:ko:art-2-2:0", "act:ko:art-29-2:0"]
+    assert ids == ["act:ko:art-1:0", "act:ko:art-2-1:0", "act:ko:art-2-2:0", "act:ko:art-29_2:0"]
     assert chunks[1].metadata["section"] == "제1장 총칙 > 제2조(정의) > ①"
     assert chunks[1].text.startswith("① 첫째 항이다.\n1. 가목이 아니라 호이다.")
     assert chunks[3].metadata["section"] == "제2장 신뢰 > 제29조의2(특례)"

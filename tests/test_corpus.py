@@ -143,3 +143,119 @@ def test_whole_corpus_ingests(corpus_settings) -> None:
     store, _ = open_store(corpus_settings)
     docs = {r["metadata"]["doc_id"] for r in store.iter_all()}
     assert docs >= set(DOC_IDS)
+
+
+# -- issue: every article, stance and basis authored, the audited errors fixed ------------------------
+
+_HEADING = re.compile(r"^(#{1,6}) .*\{#([A-Za-z0-9_\-]+)([^}]*)\}\s*$", re.MULTILINE)
+ACT_ARTICLES = [f"art-{n}" for n in range(1, 44)] + ["art-17_2", "art-22_2", "art-22_3"]
+DECREE_ARTICLES = [f"art-{n}" for n in range(1, 34)] + ["art-1_2", "art-15_2", "art-15_3", "art-16_2", "art-16_3", "art-16_4",
+                                                        "annex-1", "annex-2"]
+
+
+def headings(path: Path) -> dict[str, dict[str, str]]:
+    """anchor -> its attributes (stance, basis) for every heading of a corpus file."""
+    out = {}
+    for _, anchor, attrs in _HEADING.findall(path.read_text(encoding="utf-8")):
+        out[anchor] = dict(re.findall(r"(\w+)=([\w\-]+)", attrs))
+    return out
+
+
+@pytest.mark.parametrize(("doc_id", "expected"), [("kr-ai-basic-act", ACT_ARTICLES), ("kr-ai-basic-act-decree", DECREE_ARTICLES)])
+def test_every_article_has_its_own_section_in_both_languages(doc_id: str, expected: list[str]) -> None:
+    for lang in ("ko", "en"):
+        present = set(anchors(CORPUS / lang / f"{doc_id}.md"))
+        missing = [a for a in expected if a not in present]
+        assert not missing, f"{lang}/{doc_id}: no section for {missing}"
+    assert len(ACT_ARTICLES) == 46
+
+
+@pytest.mark.parametrize("doc_id", DOC_IDS)
+def test_stance_and_basis_authored_on_every_heading_and_equal_across_languages(doc_id: str) -> None:
+    ko, en = headings(CORPUS / "ko" / f"{doc_id}.md"), headings(CORPUS / "en" / f"{doc_id}.md")
+    for anchor, attrs in ko.items():
+        assert attrs.get("stance") in ("prohibits", "requires", "recommends", "permits", "informs"), f"ko/{doc_id}#{anchor}: stance"
+        assert attrs.get("basis") in BASES and attrs["basis"] != "organisation-upload", f"ko/{doc_id}#{anchor}: basis"
+        assert en.get(anchor) == attrs, f"{doc_id}#{anchor}: KO {attrs} != EN {en.get(anchor)}"
+
+
+def test_cross_references_with_branch_articles_resolve() -> None:
+    """`kr-ai-basic-act-decree#art-15_2`: the underscore is part of the anchor."""
+    known = {p.stem: set(anchors(p)) for p in FILES}
+    branch = re.compile(r"\b([a-z][a-z0-9\-]+[a-z0-9])#([a-z0-9][a-z0-9\-_]*[a-z0-9])")
+    for path in FILES:
+        for doc_id, anchor in branch.findall(path.read_text(encoding="utf-8")):
+            if doc_id in known:
+                assert anchor in known[doc_id], f"{path}: {doc_id}#{anchor} does not resolve"
+
+
+def test_no_product_name_in_the_corpus_prose() -> None:
+    for path in FILES:
+        assert "guidebot" not in path.read_text(encoding="utf-8").lower(), path
+
+
+def section_text(doc_id: str, lang: str, anchor: str) -> str:
+    text = (CORPUS / lang / f"{doc_id}.md").read_text(encoding="utf-8")
+    start = re.search(r"\{#" + re.escape(anchor) + r"[ }]", text)
+    assert start, f"{lang}/{doc_id}#{anchor} missing"
+    rest = text[text.index("\n", start.end()) + 1 :]
+    return re.split(r"^#{1,6} ", rest, maxsplit=1, flags=re.MULTILINE)[0]
+
+
+# (doc, lang, anchor, must contain (any of), must not contain): one per audited error.
+FIXED_FACTS = [
+    ("kr-ai-basic-act", "ko", "art-8-3", ["3개월"], ["확인되지 않"]),
+    ("kr-ai-basic-act", "en", "art-8-3", ["three months", "3 months"], ["unconfirmed", "not confirmed"]),
+    ("kr-ai-basic-act", "ko", "art-16-3", ["용역을 발주"], ["물품·용역 구매 또는 공사"]),
+    ("kr-ai-basic-act", "en", "art-16-3", ["construction"], ["order work"]),
+    ("kr-ai-basic-act", "ko", "art-38", ["협의하여"], ["함께 작성"]),
+    ("kr-ai-basic-act", "en", "art-38", ["consultation"], ["together with"]),
+    ("kr-ai-basic-act", "ko", "art-7", ["상근"], ["상임"]),
+    ("kr-ai-basic-act", "ko", "art-42", ["제7조제9항"], []),
+    ("kr-ai-basic-act", "en", "art-42", ["7(9)"], []),
+    ("kr-ai-basic-act", "ko", "art-33", ["제2항"], []),
+    ("kr-ai-basic-act", "ko", "art-28", ["조사·감독"], []),
+    ("kr-ai-basic-act", "ko", "art-31-3", ["전시 또는 향유", "전시나 향유"], []),
+    ("kr-ai-basic-act", "ko", "art-11", ["지정할 수 있다"], []),
+    ("kr-ai-basic-act", "ko", "art-16", ["기업 및 공공기관"], []),
+    ("kr-ai-basic-act-decree", "ko", "art-7", ["3개월"], []),
+    ("kr-ai-basic-act-decree", "ko", "art-26", ["소위원회"], ["분과"]),
+    ("kr-ai-basic-act-decree", "ko", "art-4", ["상근"], ["상임"]),
+    ("kr-ai-basic-act-decree", "ko", "amendment-36506", ["제13조제3항", "13조③", "제13조③"], []),
+    ("kr-ai-basic-act-decree", "ko", "amendment-36506", ["15조의2"], []),
+    ("kr-ai-basic-act-decree", "ko", "amendment-36506", ["15조의3"], []),
+    ("kr-ai-basic-act-decree", "ko", "amendment-36580", ["타법개정"], ["정정"]),
+    ("kr-ai-basic-act-decree", "ko", "art-22", ["과학기술정보통신부장관"], []),
+    ("busan-genai-guidelines-2025", "ko", "learning-group", ["학습모임"], ["프로토타입", "표준화된 프롬프트"]),
+    ("busan-genai-guidelines-2025", "en", "learning-group", ["May"], ["prototypes", "standardised prompts"]),
+    ("busan-genai-guidelines-2025", "ko", "ai-plan-2026", ["부산광역시 인공지능행정 조성에 관한 조례"], []),
+    ("kr-nis-genai-security", "en", "guideline-2023-distribution", ["planned", "plan"], []),
+]
+
+
+@pytest.mark.parametrize(("doc_id", "lang", "anchor", "present", "absent"), FIXED_FACTS,
+                         ids=[f"{d}#{a}-{lang}-{i}" for i, (d, lang, a, _, _) in enumerate(FIXED_FACTS)])
+def test_audited_error_stays_fixed(doc_id: str, lang: str, anchor: str, present: list[str], absent: list[str]) -> None:
+    body = section_text(doc_id, lang, anchor)
+    assert any(p in body for p in present), f"{lang}/{doc_id}#{anchor} should say one of {present}"
+    for wrong in absent:
+        assert wrong not in body, f"{lang}/{doc_id}#{anchor} still says {wrong!r}"
+
+
+def test_seoul_uses_the_official_terms() -> None:
+    text = (CORPUS / "ko" / "seoul-ai-ethics-guidelines.md").read_text(encoding="utf-8")
+    for term in ("이용자 중심", "이용자의 검증 역량", "사용가능성 확보", "AI 학습데이터 안전성", "AI 윤리 소양"):
+        assert term in text, term
+    assert "사용자 중심" not in text
+
+
+def test_no_claim_that_the_press_gives_only_the_names() -> None:
+    """Reports explain each of the Seoul 2023 and MOIS principles, not just their names."""
+    for path in [p for p in FILES if p.stem in ("seoul-ai-ethics-guidelines", "kr-mois-genai-guidance")]:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"(press|reports?|coverage)[^.]{0,40}(only|just) (the )?names|보도[^.]{0,20}이름만", text), path
+
+
+def test_busan_announced_on_12_march_then_finalised() -> None:
+    about = section_text("busan-genai-guidelines-2025", "en", "name-and-date")
+    assert "12 March 2025" in about and re.search(r"announc", about) and re.search(r"finali[sz]ed", about)

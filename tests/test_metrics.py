@@ -53,18 +53,34 @@ def test_verdict_accuracy_and_confusion() -> None:
     assert matrix["info"]["not_covered"] == 1 and matrix["conditional"]["conditional"] == 1
 
 
-def test_citation_recall_precision_faithfulness() -> None:
-    citations = [cite(1, "d#1", PROHIBIT, "prohibits"), cite(2, "d#2", VERIFY)]
-    answer = "\n".join([
-        f"- Rule: “{PROHIBIT}” [1]",  # supported by [1] alone
-        f"- Rule: “{VERIFY}” [1][2]",  # jointly supported; [1] alone does not and [2] does: [1] is irrelevant
-        "Officials are fined KRW 5 million [2].",  # unsupported: recall 0, its citation irrelevant
-        "Conditions:",  # a heading, not a sentence
-    ])
-    out = M.citation_metrics([case("a", ["info"], [])], [pred("info", [], answer, citations)], lambda p: "en")
-    assert out["citation_recall"] == pytest.approx(2 / 3)  # sentences 1 and 2 supported, 3 not
-    assert out["citation_precision"] == pytest.approx(2 / 4)  # citations: [1] ok, [1] irrelevant, [2] ok, [2] of an unsupported sentence
-    assert out["faithfulness"] == pytest.approx(2 / 3)  # the fine is in no cited passage
+def test_citation_precision_recall_judged_by_gold_clauses() -> None:
+    """Precision: cited clauses that are gold (or a part of one) with a verbatim quote; recall: gold clauses cited."""
+    citations = [cite(1, "d#art-31-2", PROHIBIT, "prohibits", quote="must not enter personal information"),
+                 cite(2, "d#other", VERIFY, quote="check every AI output"), cite(3, "d#art-5", VERIFY, quote="words nowhere")]
+    answer = "- Rule: “must not enter personal information” [1]\n- Other: “not in the passage” [2]"
+    cases = [case("a", ["not_allowed"], ["d#art-31", "d#art-5", "e#x"])]
+    out = M.citation_metrics(cases, [pred("not_allowed", [], answer, citations)], [PROHIBIT, VERIFY])
+    assert out["citation_precision"] == pytest.approx(1 / 3)  # [1] gold part and verbatim; [2] not gold; [3] gold, quote not in corpus
+    assert out["citation_recall"] == pytest.approx(2 / 3)  # art-31 (through art-31-2) and art-5 cited, e#x not
+    assert out["citation_doc_precision"] == pytest.approx(2 / 3)  # [1] and [2] in a gold document with verbatim quotes
+    assert out["faithfulness"] == pytest.approx(1 / 2)  # the second quoted span is not in its cited passage
+
+
+def test_verdict_groups_and_allowing_sentences_in_a_no() -> None:
+    cases = [case("h", ["not_allowed"], [], category="harmful"), case("o", ["not_covered"], []),
+             case("l", ["info"], ["kr-ai-basic-act#art-31"], category="law")]
+    no = "Not allowed: the guidelines forbid this use [1].\nIt may become acceptable where these requirements are met [1]."
+    preds = [pred("not_allowed", [], no), pred("info", []),
+             pred("info", [], "x", [cite(1, "kr-ai-basic-act#art-31-1", PROHIBIT)])]
+    out = M.verdict_group_metrics(cases, preds)
+    assert out["harmful_not_allowed"] == 1.0 and out["out_of_domain_refused"] == 0.0
+    assert out["law_article_hit@5"] == 1.0
+    assert out["allowing_sentence_in_no"] == 1.0  # the second sentence of the no allows
+
+
+def test_paraphrase_consistency() -> None:
+    out = M.paraphrase_consistency({"a": "not_allowed", "b": "info"}, [("a", "not_allowed"), ("a", "conditional"), ("b", "info")])
+    assert out["paraphrase_consistency"] == pytest.approx(2 / 3) and out["paraphrases"] == 3
 
 
 def test_quote_alignment() -> None:

