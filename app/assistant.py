@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from app import derived
 from app.answer import Answer
 from app.compose import INJECTION_NOTE, NOTICE, PII_KIND_NAMES, PII_MASKED_NOTE, Composer
 from app.config import AnswerConfig, get_config
@@ -19,10 +20,11 @@ from app.verdict import Verdict, decide
 from ingest.documents import detect_lang
 from ingest.pipeline import open_store
 from ingest.settings import Settings, get_settings
-from ingest.store import StoreError
+from ingest.store import StoreError, StoreState
 from ingest.tokens import warm_up
 
-REFRESH_EVERY_S = 30.0
+REFRESH_EVERY_S = 5.0  # how often answers compare the store's state with the served index's
+RETRY_FIRST_S, RETRY_MAX_S = 2.0, 60.0  # a failed reload is retried after 2 s, 4 s, ... at most 60 s
 log = logging.getLogger(__name__)
 
 
@@ -55,12 +57,22 @@ class Assistant:
         # Kiwi takes seconds to load: it warms up in a thread while the store and index load.
         kiwi = threading.Thread(target=warm_up, name="guidebot-kiwi", daemon=True)
         kiwi.start()
+        started = time.perf_counter()
         self.store, self.embedder = open_store(self.settings)
-        self.index = ClauseIndex(self.store, self.embedder, self.config)
+        self._cache = derived.cache_dir(self.store)
+        self.index = ClauseIndex.open(self.store, self.embedder, self.config, cache=self._cache)
         kiwi.join()
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self._reloader: threading.Thread | None = None
+        self._closed = threading.Event()
+        self._tickets = self._swapped = 0
+        self._failures, self._retry_at = 0, 0.0
+        self._last_error: str | None = None
+        self._behind_since: float | None = None
+        self._last_reload: dict[str, Any] | None = {
+            "seconds": round(time.perf_counter() - started, 3), "source": self.index.source,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "chunks": self.index.count}
         self.backend_name = backend or ("extractive" if self.settings.llm_backend == "none" else self.settings.llm_backend)
         self._llm: Any = None
         if self.backend_name != "extractive":
@@ -74,45 +86,145 @@ class Assistant:
     # -- index freshness -------------------------------------------------------------------------
 
     def refresh(self, force: bool = False) -> bool:
-        """Reload the in-memory index when the store changed (another process ingested).
+        """Catch up with the store when it changed (another process ingested or rebuilt).
 
-        ``force`` reloads now, in this thread.  Otherwise the store is checked every
-        ``REFRESH_EVERY_S`` seconds and a change is loaded in a background thread while answers
-        keep using the current index (at 100x the corpus a load takes most of a minute).
+        ``force`` reloads now, in this thread (raising :class:`StoreError` if that fails).
+        Otherwise the store's state (live collection, count, write generation) is compared with
+        the served index's at most every ``REFRESH_EVERY_S`` seconds; a difference starts a
+        background thread that builds the new index beside the served one and then switches
+        one reference, so answers never wait for a reload nor see half of one.  A failed
+        reload is retried by that thread after ``RETRY_FIRST_S`` seconds, doubling up to
+        ``RETRY_MAX_S``; meanwhile :meth:`health` says 'degraded' with the lag.
         Returns whether a reload was done or started.
         """
         if force:
             self._reload()
             return True
-        if time.monotonic() - self._checked < REFRESH_EVERY_S:
+        now = time.monotonic()
+        if now - self._checked < REFRESH_EVERY_S:
             return False
-        self._checked = time.monotonic()
-        try:
-            if self.store.count() == self.index.count:
-                return False
-        except StoreError:
-            pass  # the collection may have been rebuilt under us: the reload reopens it
+        self._checked = now
         if self._reloader is not None and self._reloader.is_alive():
             return False
-        self._reloader = threading.Thread(target=self._reload_quietly, name="guidebot-refresh", daemon=True)
+        try:
+            state = self.store.state()
+        except StoreError:
+            return False  # the store is down: answers and health report it
+        if not self._observe(state):
+            return False
+        self._reloader = threading.Thread(target=self._catch_up, name="guidebot-refresh", daemon=True)
         self._reloader.start()
         return True
 
-    def _reload(self) -> None:
-        try:
-            index = ClauseIndex(self.store, self.embedder, self.config)
-        except StoreError:
-            # An ingest --rebuild drops and recreates the collection: reopen the store by name.
-            self.store, _ = open_store(self.settings)
-            index = ClauseIndex(self.store, self.embedder, self.config)
+    def _observe(self, state: StoreState) -> bool:
+        """Note whether the store is ahead of the served index (and since when); returns it."""
+        behind = state != self.index.state
         with self._lock:
-            self.index = index
+            if behind and self._behind_since is None:
+                self._behind_since = time.monotonic()
+            elif not behind:
+                self._behind_since = None
+        return behind
 
-    def _reload_quietly(self) -> None:
+    def _reload(self) -> None:
+        """Build (or load) the index for the store's current state beside the served one, then switch."""
+        with self._lock:
+            self._tickets += 1
+            ticket = self._tickets
+        started = time.perf_counter()
+        index = ClauseIndex.open(self.store, self.embedder, self.config, cache=self._cache)
+        with self._lock:
+            if ticket > self._swapped:  # a reload started later may have finished first: keep the newer
+                self.index, self._swapped = index, ticket
+                self._last_reload = {"seconds": round(time.perf_counter() - started, 3), "source": index.source,
+                                     "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "chunks": index.count}
+            self._failures, self._last_error, self._retry_at = 0, None, 0.0
         try:
-            self._reload()
-        except StoreError as exc:  # answers report the store's state themselves
-            log.warning("index reload failed: %s", exc)
+            self._observe(self.store.state())
+        except StoreError:
+            pass
+
+    def _catch_up(self) -> None:
+        """The background reloader: reload until the served index matches the store, retrying
+        failures with backoff.  While an ingest is writing, the store moves on during each build;
+        the loop then pauses as long as the build took, so a replica never spends more than about
+        half its CPU on reloads."""
+        while not self._closed.is_set():
+            started = time.monotonic()
+            try:
+                self._reload()
+            except Exception as exc:  # any failure: keep serving the old index, say so, retry later
+                with self._lock:
+                    self._failures += 1
+                    delay = min(RETRY_MAX_S, RETRY_FIRST_S * 2 ** (self._failures - 1))
+                    self._retry_at = time.monotonic() + delay
+                    self._last_error = _describe(exc)
+                log.warning("index reload failed (attempt %d, retrying in %.0f s): %s", self._failures, delay, self._last_error)
+                if self._closed.wait(delay):
+                    return
+                continue
+            try:
+                if not self._observe(self.store.state()):
+                    return
+            except StoreError:
+                return
+            if self._closed.wait(min(10.0, max(0.5, time.monotonic() - started))):
+                return
+
+    def close(self) -> None:
+        """Stop the background reloader (answers keep working on the served index)."""
+        self._closed.set()
+        if self._reloader is not None:
+            self._reloader.join(timeout=30)
+
+    def health(self) -> dict[str, Any]:
+        """Whether this replica serves what the store holds.
+
+        Returns a dict:
+
+        - ``status``: 'ok' when the served index is the store's current state; 'degraded' while
+          the store is ahead of it (an outside ingest or a rebuild not yet loaded, or a reload
+          that failed and is being retried); 'down' when the store cannot be reached (answers
+          fail too). Never 'ok' while behind.
+        - ``chunks``: chunks in the served index; ``store_chunks``: chunks in the store's live
+          collection (None when down).
+        - ``lag_chunks``: ``|store_chunks - chunks|`` (0 while behind by in-place updates or a
+          rebuild of the same size: ``status`` still says 'degraded'); None when down.
+        - ``lag_seconds``: how long this replica has seen the store ahead of its index (0 when
+          not behind; measured from the first check that saw it, checks run at least every
+          ``REFRESH_EVERY_S`` seconds and on every health call).
+        - ``collection``: the live collection; ``embedder``; ``index_source``: 'saved' (loaded
+          from the derived index beside the collection) or 'store' (built from the chunks);
+          ``reloading``: a reload is running; ``reload_failures``: consecutive failed reloads;
+          ``retry_in_s``: seconds to the next retry; ``error``: the last failure (no paths);
+          ``last_reload``: when the served index was loaded, how long it took and from where.
+
+        A call also starts a reload when one is due, so a load balancer's health checks keep an
+        idle replica fresh.
+        """
+        index = self.index
+        with self._lock:
+            failures, error, retry_at, last = self._failures, self._last_error, self._retry_at, self._last_reload
+        out: dict[str, Any] = {
+            "chunks": index.count, "collection": index.state.collection if index.state else None,
+            "embedder": self.store.embedder_id, "index_source": index.source,
+            "reloading": self._reloader is not None and self._reloader.is_alive(), "reload_failures": failures,
+            "retry_in_s": round(max(0.0, retry_at - time.monotonic()), 1) if failures else None,
+            "error": error, "last_reload": last,
+        }
+        try:
+            state = self.store.state()
+        except StoreError as exc:
+            return {"status": "down", **out, "store_chunks": None, "lag_chunks": None, "lag_seconds": None,
+                    "error": _describe(exc)}
+        behind = self._observe(state)
+        if behind:
+            self._checked = min(self._checked, time.monotonic() - REFRESH_EVERY_S)  # due now
+            self.refresh()
+        since = self._behind_since
+        lag_seconds = round(time.monotonic() - since, 1) if behind and since is not None else 0.0
+        return {"status": "degraded" if behind else "ok", **out, "collection": state.collection,
+                "store_chunks": state.count, "lag_chunks": abs(state.count - index.count), "lag_seconds": lag_seconds}
 
     # -- answering -------------------------------------------------------------------------------
 
@@ -200,6 +312,14 @@ class Assistant:
             else:
                 out.append(f"Tell me more about '{heading}' in {citation.title}")
         return out
+
+
+def _describe(exc: BaseException) -> str:
+    """A failure in a line for health and logs, without server paths."""
+    import re
+
+    text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, StoreError) else str(exc)
+    return re.sub(r"(?:[A-Za-z]:)?/[^\s'\"(),]+", "<path>", text)[:300]
 
 
 def _last_sentence(text: str) -> str:

@@ -2,18 +2,22 @@
 
 Each line holds the time, the masked question, verdict, cited clauses, backend and latency.
 Files rotate at ``audit_max_bytes``; rotated files older than ``audit_retention_days`` are deleted.
+The question is masked again before it is written (whatever path built the answer), and the files
+are created 0600 in a 0700 directory.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
+from app.pii import mask
 from ingest.settings import Settings
 
 if TYPE_CHECKING:
@@ -35,7 +39,7 @@ class AuditLog:
     def record(self, answer: Answer) -> None:
         entry = {
             "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "question": answer.question,
+            "question": mask(answer.question, answer.language).text,
             "language": answer.language,
             "verdict": answer.verdict,
             "citations": [c.clause for c in answer.citations],
@@ -49,10 +53,10 @@ class AuditLog:
             if not self.enabled:
                 return
             try:
-                self.dir.mkdir(parents=True, exist_ok=True)
+                private_dir(self.dir)
                 if self.path.exists() and self.path.stat().st_size + len(line) > self.max_bytes:
                     self._rotate()
-                with self.path.open("a", encoding="utf-8") as handle:
+                with open_private(self.path) as handle:
                     handle.write(line)
             except OSError as exc:
                 # A read-only or full data dir must not stop answers: warn once, then stop logging.
@@ -66,3 +70,18 @@ class AuditLog:
         for old in self.dir.glob("audit-*.jsonl"):
             if old.stat().st_mtime < cutoff:
                 old.unlink(missing_ok=True)
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) if needed and make it 0700: only the service's user reads it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o777 != 0o700:
+        path.chmod(0o700)
+
+
+def open_private(path: Path) -> TextIO:
+    """Open a text file for appending, created 0600 (and tightened to 0600 if it was not)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    if os.fstat(fd).st_mode & 0o777 != 0o600:
+        os.fchmod(fd, 0o600)
+    return open(fd, "a", encoding="utf-8")

@@ -82,35 +82,51 @@ def ask_cmd(question: str | None, as_json: bool, lang: str, k: int | None, file:
       guidebot ask --json "May I paste a complaint into ChatGPT?"
       guidebot ask --json --file questions.txt
     """
-    from app.assistant import Assistant, QuestionError
+    from app.asking import Failure, ask_or_error
+    from app.assistant import Assistant
     from ingest.store import StoreError
 
     if (question is None) == (file is None):
         raise click.UsageError("give either a QUESTION or --file")
+    questions = [question or ""]
+    if file:
+        try:
+            questions = [q for q in read_question_list(file).splitlines() if q.strip()]
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(f"{file.name}: not UTF-8, UTF-16 or CP949 text; save it as UTF-8") from exc
     try:
         assistant = Assistant(k=k)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    questions = file.read_text(encoding="utf-8").splitlines() if file else [question or ""]
-    if file:
-        questions = [q for q in questions if q.strip()]
     failed = False
     for text in questions:
-        try:
-            answer = assistant.ask(text, lang=None if lang == "auto" else lang)
-        except QuestionError as exc:
+        result = ask_or_error(assistant, text, lang)
+        if isinstance(result, Failure):
             failed = True
             if as_json:
-                click.echo(json.dumps({"error": str(exc)}, ensure_ascii=False))
+                click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
             else:
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {result.message}", err=True)
+            if result.kind in ("no_index", "store"):
+                break
             continue
         if as_json:
-            click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         else:
-            click.echo(answer.to_markdown())
+            click.echo(result.to_markdown())
     if failed and not file:
         sys.exit(2)
+
+
+def read_question_list(path: Path) -> str:
+    """A question list as text: UTF-8 (with or without BOM), UTF-16 with a BOM, or CP949 (EUC-KR)."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp949")
 
 
 @main.command("serve")
@@ -118,7 +134,7 @@ def ask_cmd(question: str | None, as_json: bool, lang: str, k: int | None, file:
 @click.option("--port", default=7860, show_default=True, type=int)
 def serve_cmd(host: str, port: int) -> None:
     """Serve the Gradio UI (binds 127.0.0.1 unless told otherwise)."""
-    from app.ui import serve
+    from app.ui.app import serve
 
     serve(host=host, port=port)
 
@@ -131,13 +147,16 @@ def serve_cmd(host: str, port: int) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True)
 def eval_cmd(dataset: Path | None, split: str, backend: str | None, out: Path | None, baselines: bool) -> None:
-    """Run the answer-fidelity suite; exit 1 when a metric falls under its threshold."""
-    from evals.runner import run_eval
+    """Run the answer-fidelity suite; exit 1 when a metric falls under its threshold.
 
-    report = run_eval(dataset=dataset, split=split, backend=backend, out=out, baselines=baselines, progress=True)
-    click.echo(report.summary_text())
-    if not report.passed:
-        sys.exit(1)
+    The suite lives in the ``evals`` package (``python -m evals``); ``app`` never imports it.
+    """
+    import subprocess
+
+    args = [sys.executable, "-m", "evals", "--split", split] + (["--dataset", str(dataset)] if dataset else [])
+    args += (["--backend", backend] if backend else []) + (["--out", str(out)] if out else [])
+    args += [] if baselines else ["--no-baselines"]
+    sys.exit(subprocess.call(args))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,9 +60,11 @@ PII_MASKED_NOTE = {
     "en": "Personal data in your question ({kinds}) was masked before processing.",
 }
 PII_KIND_NAMES = {
-    "ko": {"rrn": "주민등록번호", "phone": "전화번호", "email": "이메일", "card": "카드번호", "account": "계좌번호", "name": "이름"},
-    "en": {"rrn": "resident registration number", "phone": "phone number", "email": "e-mail address", "card": "card number",
-           "account": "account number", "name": "name"},
+    "ko": {"rrn": "주민등록번호", "frn": "외국인등록번호", "phone": "전화번호", "email": "이메일", "card": "카드번호", "account": "계좌번호",
+           "passport": "여권번호", "driver_licence": "운전면허번호", "car_plate": "차량번호", "address": "주소", "name": "이름"},
+    "en": {"rrn": "resident registration number", "frn": "foreign registration number", "phone": "phone number",
+           "email": "e-mail address", "card": "card number", "account": "account number", "passport": "passport number",
+           "driver_licence": "driving licence number", "car_plate": "car number plate", "address": "address", "name": "name"},
 }
 CLOSING = {
     "ko": "최종 판단과 책임은 담당 공무원에게 있으며, AI가 만든 결과물은 반드시 직접 확인해야 합니다",

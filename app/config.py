@@ -27,6 +27,7 @@ class AnswerConfig:
     # the domain gate
     ood_min: float = 0.5  # intent probability of out_of_domain at or above which a question is not covered ...
     ood_coverage_max: float = 0.8  # ... unless the documents hold this share of its (idf-weighted) words
+    ood_ai_min: float = 0.9  # a question that names an AI tool is refused only from this probability
     relevance_min: float = 0.40  # best dense cosine ... (information questions only)
     coverage_min: float = 0.50  # ... and idf-weighted token coverage both below these: not covered
     # understanding

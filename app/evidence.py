@@ -21,6 +21,7 @@ from ingest.tokens import tokenize
 RISK_TAGS = frozenset({"personal_data", "sensitive", "non_public"})
 PEOPLE_TAGS = frozenset({"decision", "hiring", "images_of_people", "discrimination"})
 AI_USE_TAGS = frozenset({"public_tool", "internal_tool", "output_use"})
+AI_NAMED = frozenset({"public_tool", "internal_tool", "ai_mention"})
 LAW_KINDS = ("law", "decree")
 # An alternative is something an official can do: the kinds of documents that tell officials what to do.
 ACTIONABLE_KINDS = frozenset({"guideline", "notice", "checklist"})
@@ -94,10 +95,10 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
     def pool(stances: set[str], tags: set[str] | None, rank_by: set[str] | None = None, n: int = limit) -> list[Clause]:
         return [c for c, _ in index.policy_clauses(vector, stances, tags, rank_by=rank_by or set(u.features), limit=n)]
 
-    prohibitions = _distinct_docs(pool({"prohibits"}, risks), 3) if risks else ()
+    prohibitions = _distinct_docs(pool({"prohibits"}, risks), 4) if risks else ()
     remedies: tuple[Clause, ...] = ()
     if risks:
-        acts = [c for c in pool({"requires", "recommends"}, risks) if c.kind in ACTIONABLE_KINDS and c not in prohibitions]
+        acts = [c for c in pool({"requires", "recommends", "permits"}, {"remedy"}) if c.kind in ACTIONABLE_KINDS and c not in prohibitions]
         tools = [c for c in pool({"permits"}, {"internal_tool"}) if c.kind in ACTIONABLE_KINDS]
         remedies = _distinct_docs(acts[:1] + tools[:1], 2)
     people = set(u.features) & {"decision", "hiring", "images_of_people"}
@@ -107,13 +108,12 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
     harm = _distinct_docs(pool({"prohibits", "requires"}, None, rank_by=set()), 3) if "harmful" in u.features else ()
     responsibility = next(iter(pool({"requires"}, {"responsibility"}, n=1)), None)
     pii_rule = next(iter(pool({"prohibits"}, {"personal_data"}, n=1)), None)
-    query_tokens = tokenize(u.query, u.lang)
     return Evidence(
         hits=tuple(hits), law=tuple(dict.fromkeys(law)), prohibitions=prohibitions, remedies=remedies,
         people_duties=people_duties, harm=harm, responsibility=responsibility, pii_rule=pii_rule,
         question_tags=frozenset(features_of(u.query)),
         best_dense=max((h.dense for h in hits), default=0.0),
-        best_coverage=max((index.coverage(query_tokens, h.clause.key) for h in hits[:8]), default=0.0),
+        best_coverage=max((h.coverage for h in hits), default=0.0),  # computed by the search
         scores={h.clause.key: h.dense for h in hits},
     )
 

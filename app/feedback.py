@@ -1,13 +1,15 @@
 """Thumbs up / down on answers, with an optional comment, kept in SQLite.
 
 The question and the comment are masked with :func:`app.pii.mask` before they are written, so the
-feedback table never holds personal data the official typed by mistake.  The file is
-``<data_dir>/feedback.sqlite``.
+feedback table never holds personal data the official typed by mistake (the other text fields are
+masked too, since any caller can fill them).  The file is ``<data_dir>/feedback.sqlite``, created
+0600 in a 0700 directory.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -15,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from app.audit import private_dir
 from app.pii import mask
 from ingest.documents import detect_lang
 from ingest.settings import Settings, get_settings
@@ -48,7 +51,11 @@ class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
+        # SQLite gives its journal files the database file's mode, so creating it 0600 covers them.
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if self.path.stat().st_mode & 0o777 != 0o600:
+            self.path.chmod(0o600)
         with self._connect() as conn:
             conn.execute(_SCHEMA)
 
@@ -73,8 +80,9 @@ class FeedbackStore:
         c = mask((comment or "")[:MAX_COMMENT_CHARS], detect_lang(comment) if comment else lang)
         kinds = sorted(set(q.kinds) | set(c.kinds))
         row = (
-            datetime.now(UTC).isoformat(timespec="seconds"), rating, q.text, lang, verdict or "",
-            json.dumps(list(clauses), ensure_ascii=False), c.text, json.dumps(kinds), ui_lang or "",
+            datetime.now(UTC).isoformat(timespec="seconds"), rating, q.text, lang, mask(verdict or "", lang).text,
+            json.dumps([mask(str(k), lang).text for k in clauses], ensure_ascii=False), c.text, json.dumps(kinds),
+            mask(ui_lang or "", lang).text,
         )
         with self._lock, self._connect() as conn:
             cursor = conn.execute(

@@ -4,7 +4,9 @@ gigabytes of Python strings and sets.
 
 BM25 is Lucene's variant with k1 = 1.5 and b = 0.75, the scores bm25s computes by default (a
 test checks the two agree); it is computed here because building it from arrays, rather than
-from lists of token lists, is what keeps the index small at 100x the corpus.
+from lists of token lists, is what keeps the index small at 100x the corpus.  The result is
+bm25s's own index (a CSC matrix of scores by token): :meth:`Lexicon.save` and
+:meth:`Lexicon.load` use bm25s's format, and loading memory-maps it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -69,9 +72,9 @@ class Lexicon:
         self._ids, self._tf, self._distinct, self._length = array("i"), array("f"), array("q"), array("q")
         del gather, first, starts, distinct
         self.df = np.bincount(indices, minlength=size).astype(np.float64)
+        self.rows = n
         # Lucene's idf; a token no chunk holds (df 0) gets the highest weight.
-        self.idf = np.log(1.0 + (n - self.df + 0.5) / (self.df + 0.5))
-        self.unknown_idf = math.log(1.0 + (n + 0.5) / 0.5)
+        self._weights_from_df()
         avg = float(lengths.mean()) if n else 1.0
         norm = self.k1 * ((1.0 - self.b) + self.b * lengths[row_of] / avg)
         weights = (self.idf[indices] * tf / (tf + norm)).astype(np.float32)
@@ -82,7 +85,41 @@ class Lexicon:
         self.col_weights = weights[by_token]
         self.col_ptr = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(self.df.astype(np.int64), out=self.col_ptr[1:])
-        self.rows = n
+
+    def _weights_from_df(self) -> None:
+        n = self.rows
+        self.idf = np.log(1.0 + (n - self.df + 0.5) / (self.df + 0.5))
+        self.unknown_idf = math.log(1.0 + (n + 0.5) / 0.5)
+
+    # -- saved form (bm25s's) ------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Save as a bm25s index (``bm25s.BM25.load(folder, mmap=True)`` reads it back)."""
+        import bm25s
+
+        model = bm25s.BM25(k1=self.k1, b=self.b, method="lucene")
+        model.scores = {"data": self.col_weights, "indices": self.col_rows, "indptr": self.col_ptr, "num_docs": self.rows}
+        model.vocab_dict = self.vocab
+        model.nonoccurrence_array = None  # Lucene's variant has none
+        model.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = True) -> Lexicon:
+        """A lexicon from a saved bm25s index, its score matrix memory-mapped."""
+        import bm25s
+
+        model = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False)
+        if model.method != "lucene":
+            raise ValueError(f"the saved BM25 index uses '{model.method}', not Lucene's variant")
+        lexicon = cls(float(model.k1), float(model.b))
+        lexicon.vocab = model.vocab_dict
+        lexicon.col_weights = model.scores["data"]
+        lexicon.col_rows = model.scores["indices"]
+        lexicon.col_ptr = model.scores["indptr"]
+        lexicon.rows = int(model.scores["num_docs"])
+        lexicon.df = np.diff(np.asarray(lexicon.col_ptr)).astype(np.float64)
+        lexicon._weights_from_df()
+        return lexicon
 
     # -- queries -------------------------------------------------------------------------------
 

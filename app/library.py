@@ -4,14 +4,18 @@ Nothing here renders HTML (that is :mod:`app.ui`) and nothing here answers quest
 :class:`app.assistant.Assistant`).  What it does:
 
 * lists the indexed documents and their sections, in document order, from the in-memory index;
-* copies uploaded files under ``settings.uploads_dir`` (never ``corpus/``), ingests them, deletes
-  them again, and re-indexes the corpus and the uploads together;
-* loads the evaluation cases used as training scenarios;
-* reads the last evaluation report (report.json, predictions.jsonl, the charts in report.html).
+* copies uploaded files under ``settings.uploads_dir`` (never ``corpus/``), ingests them (parsed in a
+  worker process where ingest offers it), deletes them again, and re-indexes the corpus and the
+  uploads together; every change is recorded under the caller's token id (:mod:`app.roles`);
+* reads the training scenarios and the last evaluation report from the files the evals write
+  (plain data: ``app`` never imports ``evals``).
+
+Nothing here returns a server path: documents are named by id and file name.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -48,6 +52,8 @@ class DocInfo:
     kind: str = ""
     chunks: int = 0
     origin: str = "corpus"  # corpus | upload
+    files: dict[str, str] = field(default_factory=dict)  # lang -> file name (never a path)
+    official: dict[str, str] = field(default_factory=dict)  # lang -> the official title and where it is published
 
     @property
     def langs(self) -> list[str]:
@@ -101,6 +107,8 @@ def documents(index: Any, settings: Settings) -> list[DocInfo]:
         info.issuers.setdefault(lang, str(meta.get("issuer", "")))
         source = str(meta.get("source", ""))
         info.sources.setdefault(lang, source)
+        info.files.setdefault(lang, Path(source).name)
+        info.official.setdefault(lang, str(meta.get("official_source", "") or ""))
         info.issued = info.issued or str(meta.get("issued", ""))
         info.basis = info.basis or str(meta.get("basis", ""))
         info.kind = info.kind or str(meta.get("kind", ""))
@@ -240,7 +248,7 @@ def save_uploads(files: Iterable[str | Path], settings: Settings) -> UploadResul
         try:
             size = src.stat().st_size
         except OSError as exc:
-            result.rejected.append({"path": src.name, "reason": f"cannot read the uploaded file: {exc.strerror or exc}"})
+            result.rejected.append({"path": src.name, "reason": f"cannot read the uploaded file: {exc.strerror or type(exc).__name__}"})
             continue
         if size > limit:
             result.rejected.append({"path": src.name, "reason": f"file too large: {size / 1e6:.1f} MB (limit {limit / 1e6:.1f} MB)"})
@@ -251,8 +259,16 @@ def save_uploads(files: Iterable[str | Path], settings: Settings) -> UploadResul
     return result
 
 
-def _failed_paths(summary: dict[str, Any]) -> set[Path]:
-    return {source_path(f["path"]).resolve() for f in summary.get("failed", [])}
+def _run_ingest(paths: list[Path], settings: Settings, progress: Progress | None, rebuild: bool) -> dict[str, Any]:
+    """``ingest.pipeline.ingest`` with files parsed in a worker process when the pipeline offers it."""
+    from ingest.pipeline import ingest
+
+    kwargs: dict[str, Any] = {"settings": settings, "progress": progress, "rebuild": rebuild}
+    if "isolate" in inspect.signature(ingest).parameters:
+        kwargs["isolate"] = True
+    data = ingest(paths, **kwargs).to_dict()
+    data["failed"] = [{**f, "path": Path(str(f.get("path", ""))).name} for f in data.get("failed", [])]
+    return data
 
 
 def _ingest_all(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> dict[str, Any]:
@@ -262,50 +278,63 @@ def _ingest_all(settings: Settings, progress: Progress | None = None, rebuild: b
     otherwise leave only the uploads in the index.  Unchanged files are skipped by their digest,
     so the corpus costs next to nothing when it has not changed.
     """
-    from ingest.pipeline import ingest
-
     paths = [Path(settings.corpus_dir)]
     if settings.uploads_dir.is_dir():
         paths.append(settings.uploads_dir)
     with INGEST_LOCK:
-        return ingest(paths, settings=settings, progress=progress, rebuild=rebuild).to_dict()
+        return _run_ingest(paths, settings, progress, rebuild)
 
 
-def ingest_uploads(files: Iterable[str | Path], settings: Settings, progress: Progress | None = None) -> UploadResult:
+def ingest_uploads(files: Iterable[str | Path], settings: Settings, progress: Progress | None = None,
+                   actor: str = "local") -> UploadResult:
     """Save ``files`` under the uploads folder and ingest it (with the corpus).
 
     A newly saved file that fails to load is removed again (it could never be cited, and it would
     fail on every later re-index); the reason is kept in the result.
     """
     result = save_uploads(files, settings)
-    if not result.saved:
-        return result
-    summary = _ingest_all(settings, progress)
-    result.summary = summary
-    failed = _failed_paths(summary)
-    for path in result.saved:
-        if path.resolve() in failed:
-            path.unlink(missing_ok=True)  # a file that fails to load wrote no chunks
-            result.removed.append(path.name)
-    # keep only this batch's failures: an older failure elsewhere is reported by a re-index
-    saved = {p.resolve() for p in result.saved}
-    summary["failed"] = [f for f in summary.get("failed", []) if source_path(f["path"]).resolve() in saved]
+    if result.saved:
+        summary = _ingest_all(settings, progress)
+        result.summary = summary
+        failed = {f["path"] for f in summary.get("failed", [])}
+        for path in result.saved:
+            if path.name in failed:
+                path.unlink(missing_ok=True)  # a file that fails to load wrote no chunks
+                result.removed.append(path.name)
+        # keep only this batch's failures: an older failure elsewhere is reported by a re-index
+        saved = {p.name for p in result.saved}
+        summary["failed"] = [f for f in summary.get("failed", []) if f["path"] in saved]
+    from app.roles import record_change
+
+    record_change(settings, actor, "upload", ", ".join(p.name for p in result.saved) or "-",
+                  {"saved": [p.name for p in result.saved], "failed": [f["path"] for f in result.failed],
+                   "chunks": (result.summary or {}).get("chunks")})
     return result
 
 
-def reindex(settings: Settings, progress: Progress | None = None, rebuild: bool = False) -> dict[str, Any]:
+def reindex(settings: Settings, progress: Progress | None = None, rebuild: bool = False,
+            actor: str = "local") -> dict[str, Any]:
     """Ingest the corpus and the uploads folder together (incremental unless ``rebuild``)."""
-    return _ingest_all(settings, progress, rebuild)
+    from app.roles import record_change
+
+    summary = _ingest_all(settings, progress, rebuild)
+    record_change(settings, actor, "rebuild" if rebuild else "reindex", "all",
+                  {k: summary.get(k) for k in ("added", "updated", "deleted", "chunks")})
+    return summary
 
 
-def delete_upload(name: str, settings: Settings, progress: Progress | None = None) -> dict[str, Any]:
+def delete_upload(name: str, settings: Settings, progress: Progress | None = None, actor: str = "local") -> dict[str, Any]:
     """Remove one uploaded file and re-ingest, so that its chunks leave the index."""
+    from app.roles import record_change
+
     folder = settings.uploads_dir.resolve()
-    target = (folder / safe_name(name)).resolve()
+    target = (folder / safe_name(str(name))).resolve()
     if target.parent != folder or not target.is_file():
-        raise FileNotFoundError(f"no uploaded file named {name!r}")
+        raise FileNotFoundError(f"no uploaded file named {Path(str(name)).name!r}")
     target.unlink()
-    return _ingest_all(settings, progress)
+    summary = _ingest_all(settings, progress)
+    record_change(settings, actor, "delete", target.name, {k: summary.get(k) for k in ("deleted", "chunks")})
+    return summary
 
 
 def refresh_assistant(assistant: Any, settings: Settings) -> None:
@@ -313,41 +342,54 @@ def refresh_assistant(assistant: Any, settings: Settings) -> None:
     assistant.refresh(force=True)
 
 
-# -- training scenarios --------------------------------------------------------------------------
+# -- training scenarios (read from the eval datasets' JSONL files: data, not code) ---------------
 
 
-def training_cases() -> tuple[list[Any], str | None]:
-    """The evaluation cases as training scenarios, and a note when they came from drafts or none.
+@dataclass
+class TrainingCase:
+    """One scenario for the classroom quiz: a question, its expected verdicts and the clauses behind them."""
 
-    The published dataset (``evals/datasets/<v>/cases.jsonl``) is used when it exists; until then
-    the draft files beside it are read, skipping lines that do not validate.
-    """
-    try:
-        from evals.dataset import Case, latest_version, load_cases
-    except Exception as exc:
-        return [], f"evaluation cases unavailable: {exc}"
-    try:
-        return load_cases(split="all"), None
-    except Exception as exc:
-        first_error = str(exc)
-    cases = []
-    try:
-        folder = latest_version()
-        for file in sorted(folder.glob("*.jsonl")):
-            for line in file.read_text(encoding="utf-8").splitlines():
-                try:
-                    cases.append(Case.model_validate(json.loads(line)))
-                except Exception:
-                    continue
-    except Exception as exc:
-        return [], f"evaluation cases unavailable: {exc}"
+    id: str
+    lang: str
+    question: str
+    expected_verdicts: list[str]
+    gold_clauses: list[str] = field(default_factory=list)
+    category: str = ""  # kept for reports; never shown to trainees
+
+
+def datasets_dir() -> Path:
+    return REPO_ROOT / "evals" / "datasets"
+
+
+def _latest_dataset(root: Path) -> Path | None:
+    versions = [d for d in root.iterdir() if d.is_dir() and re.fullmatch(r"v\d+", d.name)] if root.is_dir() else []
+    return max(versions, key=lambda d: int(d.name[1:]), default=None)
+
+
+def training_cases(root: Path | None = None) -> tuple[list[TrainingCase], str | None]:
+    """The newest dataset's cases (``cases.jsonl``) as scenarios, and a note when there are none."""
+    folder = _latest_dataset(root or datasets_dir())
+    file = folder / "cases.jsonl" if folder else None
+    if file is None or not file.is_file():
+        return [], "no evaluation cases found"
+    out: list[TrainingCase] = []
     seen: set[str] = set()
-    unique = [c for c in cases if not (c.id in seen or seen.add(c.id))]  # type: ignore[func-returns-value]
-    note = None if unique else f"evaluation cases unavailable: {first_error}"
-    return unique, note
+    for line in file.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+            case = TrainingCase(id=str(row["id"]), lang=str(row["lang"]), question=str(row["question"]),
+                                expected_verdicts=[str(v) for v in row["expected_verdicts"]],
+                                gold_clauses=[str(c) for c in row.get("gold_clauses") or []],
+                                category=str(row.get("category", "")))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if case.id not in seen and case.lang in ("ko", "en") and case.expected_verdicts:
+            seen.add(case.id)
+            out.append(case)
+    return out, None if out else "no evaluation cases found"
 
 
-# -- evaluation reports --------------------------------------------------------------------------
+# -- evaluation reports (the files ``guidebot eval`` writes) ---------------------------------------
 
 
 def report_dir(settings: Settings, split: str = "test") -> Path:
@@ -360,17 +402,6 @@ def load_report(folder: Path) -> dict[str, Any] | None:
         return None
     data = json.loads(file.read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else None
-
-
-_IMG = re.compile(r'<img\s+alt="([^"]*)"\s+src="(data:image/png;base64,[A-Za-z0-9+/=]+)"')
-
-
-def report_charts(folder: Path) -> list[tuple[str, str]]:
-    """(name, data URI) of the charts embedded in report.html."""
-    file = folder / "report.html"
-    if not file.is_file():
-        return []
-    return _IMG.findall(file.read_text(encoding="utf-8"))
 
 
 def failing_cases(folder: Path, limit: int = 200) -> list[dict[str, Any]]:

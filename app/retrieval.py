@@ -10,19 +10,16 @@ import ctypes
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from app.config import AnswerConfig, get_config
 from app.lexical import Lexicon, top_rows
 from ingest.documents import STANCES
 from ingest.features import FEATURES, features_of
-from ingest.store import Store
+from ingest.store import Store, StoreState
 from ingest.tokens import tokenize
 
 # Metadata the index keeps per chunk; the rest (digests, tokens, tags) is read once and dropped.
@@ -31,16 +28,32 @@ _KEEP_META = ("doc_id", "lang", "title", "issuer", "issued", "kind", "basis", "s
 _SHARED_VALUES = {"doc_id", "lang", "title", "issuer", "issued", "kind", "basis", "source", "official_source", "role", "stance"}
 
 
-@dataclass(slots=True)
 class ChunkRecord:
-    id: str
-    text: str
-    meta: dict[str, Any]
-    row: int = -1  # the chunk's row in the index's lexicon
+    """One chunk: its id, the metadata retrieval keeps, its row in the lexicon, and its text.
+
+    A chunk of an index loaded from disk reads its text from the memory-mapped text table on
+    demand, so the texts of a large corpus cost page cache, not heap.
+    """
+
+    __slots__ = ("id", "meta", "row", "_text", "_texts")
+
+    def __init__(self, id: str, text: str | None, meta: dict[str, Any], row: int = -1, texts: Any = None) -> None:
+        self.id = id
+        self.meta = meta
+        self.row = row  # the chunk's row in the index's lexicon
+        self._text = text
+        self._texts = texts
+
+    @property
+    def text(self) -> str:
+        return self._text if self._text is not None else self._texts[self.row]
 
     @property
     def lang(self) -> str:
         return str(self.meta.get("lang", ""))
+
+    def __repr__(self) -> str:
+        return f"ChunkRecord({self.id!r}, row={self.row})"
 
 
 @dataclass(eq=False, slots=True)
@@ -88,8 +101,9 @@ def clause_key(meta: dict[str, Any]) -> str:
 
 
 def _slim(meta: dict[str, Any]) -> dict[str, Any]:
-    return {sys.intern(k): sys.intern(meta[k]) if k in _SHARED_VALUES and isinstance(meta[k], str) else meta[k]
-            for k in _KEEP_META if k in meta}
+    # Interned values are shared by the chunks (and stored once when the table is saved).
+    return {sys.intern(k): sys.intern(meta[k]) if isinstance(meta[k], str) and (k in _SHARED_VALUES or len(meta[k]) < 120)
+            else meta[k] for k in _KEEP_META if k in meta}
 
 
 def _return_freed_memory() -> None:
@@ -103,17 +117,56 @@ def _return_freed_memory() -> None:
 
 class ClauseIndex:
     """Everything retrieval needs in memory: chunk texts, clause grouping, the lexicon (BM25,
-    coverage, headings) and the vectors of the clauses that decide verdicts."""
+    coverage, headings) and the vectors of the clauses that decide verdicts.
+
+    ``ClauseIndex(store, embedder)`` builds it from the store's chunks;
+    :meth:`open` loads the copy saved beside the collection when the store still holds what it
+    was built from (see :mod:`app.derived`), and builds and saves it otherwise.
+
+    Attributes:
+        state: the store state (collection, count, write generation) the index was built from.
+        settled: whether that state held from the start to the end of the build (only a settled
+            index is saved: one built while a write was in flight may mix two states).
+        source: 'store' (built from the chunks) or 'saved' (loaded from the derived files).
+    """
+
+    state: StoreState | None = None
+    settled: bool = False
+    source: str = "store"
+
+    @classmethod
+    def open(cls, store: Store, embedder: Any, config: AnswerConfig | None = None, cache: Path | None = None) -> ClauseIndex:
+        """The index for the store's current state: loaded from ``cache`` when saved there for
+        this state, else built from the store (and saved there when the build settled)."""
+        from app import derived
+
+        if cache is not None:
+            loaded = derived.load_current(cache, store, embedder, config or get_config())
+            if loaded is not None:
+                return loaded
+        index = cls(store, embedder, config)
+        if cache is not None and index.settled:
+            saved = derived.save(index, cache)
+            if saved is not None:  # serve the memory-mapped copy: the built texts and arrays are freed
+                reloaded = derived.load(saved, store, embedder, index.config)
+                reloaded.source = "store"
+                return reloaded
+        return index
 
     def __init__(self, store: Store, embedder: Any, config: AnswerConfig | None = None) -> None:
         self.config = config or get_config()
         self.store = store
         self.embedder = embedder
+        before = store.state()
         self.lexicon = Lexicon()
         loaded: list[ChunkRecord] = []
         heading_tokens: list[list[int]] = []
         features: list[set[str]] = []
+        seen: set[str] = set()
         for record in store.iter_all(include=("metadatas", "documents")):
+            if record["id"] in seen:  # paged reads during a write can repeat a record
+                continue
+            seen.add(record["id"])
             meta = record["metadata"] or {}
             chunk = ChunkRecord(record["id"], record["document"] or "", _slim(meta))
             chunk.row = self.lexicon.add(str(meta.get("bm25_tokens", "")).split())
@@ -155,13 +208,20 @@ class ClauseIndex:
         for key, names in clause_features.items():
             fs = frozenset(names)
             self.clauses[key].features = shared.setdefault(fs, fs)
+        self._index_chunks()
+        self._build_headings(clause_headings)
+        self._build_policy(store)
+        after = store.state()
+        self.state, self.settled = before, before == after and not before.writing
+        _return_freed_memory()
+
+    def _index_chunks(self) -> None:
+        """The lookups derived from ``chunks`` and ``clauses`` (built or loaded)."""
         self.by_id = {c.id: c for c in self.chunks}
         self.count = len(self.chunks)
         self._clause_list = list(self.clauses.values())
         self._clause_pos = {c.key: n for n, c in enumerate(self._clause_list)}
-        self._build_headings(clause_headings)
-        self._build_policy(store)
-        _return_freed_memory()
+        self._feature_bit = {name: 1 << n for n, name in enumerate(FEATURES)}
 
     def _build_headings(self, clause_headings: dict[str, set[int]]) -> None:
         """The third leg: a clause's own heading ("Legal basis", "제2조제4호 고영향 인공지능") named
@@ -190,13 +250,14 @@ class ClauseIndex:
     def _build_policy(self, store: Store) -> None:
         """Vectors of the clauses that decide verdicts (everything but 'informs'), kept in memory so
         a question's risk features can be matched against every prohibition, not only the top hits."""
-        self._feature_bit = {name: 1 << n for n, name in enumerate(FEATURES)}
         clause_bits = np.asarray([self._bits(c.features) for c in self._clause_list], dtype=np.int64)
         rows: list[int] = []
         vectors: list[np.ndarray] = []
+        seen: set[str] = set()
         for record in store.iter_all(include=("metadatas", "embeddings"), where={"stance": {"$ne": "informs"}}):
             pos = self._clause_pos.get(clause_key(record["metadata"] or {}))
-            if pos is not None:
+            if pos is not None and record["id"] not in seen:
+                seen.add(record["id"])
                 rows.append(pos)
                 vectors.append(np.asarray(record["embedding"], dtype=np.float32))
         self.policy_vectors = np.vstack(vectors) if vectors else np.zeros((0, 1), np.float32)
@@ -424,33 +485,9 @@ class ClauseIndex:
         return [ClauseHit(self.clauses[key], s, dense=s) for key, s in ranked]
 
 
-class GuidebotRetriever(BaseRetriever):
-    """langchain retriever over :class:`ClauseIndex`: one Document per clause, best first.
+def __getattr__(name: str) -> Any:  # langchain_core's retriever module costs a second to import: only on demand
+    if name == "GuidebotRetriever":
+        from app.langchain_retriever import GuidebotRetriever
 
-    Each Document holds the clause's text in the query's language (or the other language when
-    that is all there is); its metadata carries the clause key, scores and the chunk metadata.
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    index: Any
-    k: int = 5
-    lang: str | None = None
-    doc_ids: list[str] | None = None
-    kinds: list[str] | None = None
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        from ingest.documents import detect_lang
-
-        lang = self.lang or detect_lang(query)
-        docs = []
-        for hit in self.index.search(query, lang, self.k, doc_ids=self.doc_ids, kinds=self.kinds):
-            chunks = hit.clause.chunks_in(lang)
-            meta = dict(chunks[0].meta)
-            meta.update(clause=hit.clause.key, score=round(hit.score, 6), dense=round(hit.dense, 4),
-                        bm25=round(hit.bm25, 4), stance=hit.clause.stance)
-            docs.append(Document(page_content=" ".join(c.text for c in chunks), metadata=meta, id=hit.clause.key))
-        return docs
-
-
-
+        return GuidebotRetriever
+    raise AttributeError(name)

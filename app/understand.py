@@ -32,6 +32,7 @@ from ingest.tokens import morphemes
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "understanding.npz"
 HASH_DIM = 4096
+EDGE_DIM = 1024
 CHAR_WEIGHT = 0.5  # character trigrams count half a morpheme (leave-one-writer-out: intent 0.909, harmful F1 0.64)
 
 
@@ -49,7 +50,8 @@ FLAGS = ("mitigated", "injection")
 
 # -- formats -----------------------------------------------------------------------------------
 
-_MASK_LABEL = re.compile(r"\[(주민등록번호|외국인등록번호|전화번호|이메일|카드번호|계좌번호|여권번호|이름|주소|RRN|PHONE|EMAIL|CARD|ACCOUNT|PASSPORT|NAME|ADDRESS)\]")
+_MASK_LABEL = re.compile(r"\[(주민등록번호|외국인등록번호|전화번호|이메일|카드번호|계좌번호|여권번호|운전면허번호|차량번호|이름|주소|RRN|FRN|PHONE|EMAIL|CARD|"
+                         r"ACCOUNT|PASSPORT|LICENCE|PLATE|NAME|ADDRESS)\]")  # app.pii.LABELS
 # Instructions addressed to the model (prompt-injection markers), cut out clause by clause.
 _INSTRUCTION = re.compile(
     r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|your\s+|the\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
@@ -80,7 +82,7 @@ _FOREIGN_LAW = re.compile(r"\bEU\b|유럽|European|GDPR|미국 법|\bUS law", re
 _OMISSION = re.compile(
     r"\bwithout (notify|label|tell|inform|disclos|report|appoint|mark|register|review|check|verif)\w*|\b(skip|ignore|omit|bypass)\w*\b"
     r"|\b(don'?t|do not|not) (have|need) to\b|\bno need to\b"
-    r"|않아도|안\s?해도|생략|무시해도|알리지\s?않|표시하지\s?않|안\s?알려도|표시\s?안",
+    r"|\b(hide|conceal)\w*|않아도|안\s?해도|생략|무시해도|알리지\s?않|표시하지\s?않|안\s?알려도|표시\s?안|숨기|숨겨|감추|감춰",
     re.IGNORECASE,
 )
 
@@ -109,6 +111,7 @@ class Understanding:
     law_mention: bool = False
     foreign_law: bool = False
     pii_found: bool = False
+    wh: bool = False  # asks who, when, how many, ... (a closed class of interrogatives)
 
     @property
     def risks(self) -> frozenset[str]:
@@ -152,9 +155,27 @@ def hashed_features(text: str, lang: str) -> np.ndarray:
     return out / norm if norm else out
 
 
+def edge_features(text: str, lang: str) -> np.ndarray:
+    """Where a question's form lives: the last morphemes of each Korean sentence (endings and
+    auxiliaries such as "-어도 되", "-야 하") and the first words of each English one ("may I",
+    "do we need"), hashed and L2-normalised on their own so that the topic words cannot drown them."""
+    out = np.zeros(EDGE_DIM, dtype=np.float32)
+    for sentence in re.split(r"(?<=[.?!？。])\s+|\n+", text):
+        morphs = morphemes(sentence, lang)
+        if not morphs:
+            continue
+        picked = morphs[-5:] if lang == "ko" else morphs[:3] + morphs[-2:]
+        for i, m in enumerate(picked):
+            out[zlib.crc32(("e:" + m).encode()) % EDGE_DIM] = 1.0
+            if i:
+                out[zlib.crc32(("f:" + picked[i - 1] + "|" + m).encode()) % EDGE_DIM] = 1.0
+    norm = float(np.linalg.norm(out))
+    return out / norm if norm else out
+
+
 def design_row(text: str, lang: str, vector: Any) -> np.ndarray:
-    """One question as the model sees it: [embedding (512) | hashed tokens (HASH_DIM)]."""
-    return np.concatenate([np.asarray(vector, dtype=np.float32), hashed_features(text, lang)])
+    """One question as the model sees it: [embedding (512) | hashed tokens (HASH_DIM) | edges (EDGE_DIM)]."""
+    return np.concatenate([np.asarray(vector, dtype=np.float32), hashed_features(text, lang), edge_features(text, lang)])
 
 
 # -- the model -----------------------------------------------------------------------------------
@@ -232,6 +253,18 @@ def strip_instructions(text: str) -> tuple[str, bool]:
     return (cleaned or text), True
 
 
+_WH_EN = re.compile(r"(?:^|[.?!]\s+)(who|whom|what|when|which|where|how (many|much|long|soon|often))\b", re.IGNORECASE)
+_WH_KO = frozenset({"누구", "누가", "언제", "몇", "무엇", "뭐", "어떤", "어느", "얼마", "며칠"})
+
+
+def asks_wh(text: str, lang: str) -> bool:
+    """Whether the question asks who, what, when, which or how much: an interrogative of that closed
+    class at an English sentence start, or a Korean interrogative morpheme (Kiwi)."""
+    if lang != "ko":
+        return bool(_WH_EN.search(text.strip()))
+    return any(m.split("/")[0] in _WH_KO for m in morphemes(text, lang))
+
+
 def law_references(text: str) -> tuple[tuple[LawRef, ...], bool]:
     """Articles and annexes the text names, and whether it names the Act or its Decree."""
     decree = bool(_DECREE_NAME.search(text))
@@ -263,6 +296,13 @@ def understand(question: str, lang: str | None, vector: Any, *, pii_found: bool 
     model = model or default_model()
     intent_p, binary_p = model.predict(design_row(query, lang, vector))
     intent = Intent(max(intent_p, key=intent_p.__getitem__))
+    intent_conf = intent_p[intent.value]
+    # "May I" and "must I" both ask what the official may do: when their joint probability beats
+    # the information reading, the question asks about a use.
+    asks = intent_p[Intent.PERMISSION.value] + intent_p[Intent.OBLIGATION.value]
+    if intent is Intent.INFORMATION and asks > intent_conf:
+        intent = Intent.PERMISSION if intent_p[Intent.PERMISSION.value] >= intent_p[Intent.OBLIGATION.value] else Intent.OBLIGATION
+        intent_conf = asks
     features = {f for f in FEATURES if binary_p.get(f, 0.0) >= (cfg.harmful_min if f == "harmful" else cfg.feature_min)}
     # The clause lexicon (a high-precision list of data words: 비공개, 주민등록번호, classified, ...) may
     # confirm a risk the model leans towards but leaves under its threshold.
@@ -273,12 +313,13 @@ def understand(question: str, lang: str | None, vector: Any, *, pii_found: bool 
     refs, law_mention = law_references(query)
     mitigated = binary_p.get("mitigated", 0.0) >= cfg.mitigated_min and not _MASK_LABEL.search(question)
     injection = injection or binary_p.get("injection", 0.0) >= cfg.injection_min
-    confidence = {"intent": intent_p[intent.value], **{f: round(binary_p[f], 4) for f in FEATURES}}
+    confidence = {"intent": intent_conf, **{f"p_{k}": v for k, v in intent_p.items()}, **{f: round(binary_p[f], 4) for f in FEATURES}}
     confidence["mitigated"] = binary_p.get("mitigated", 0.0)
     return Understanding(
         lang=lang, intent=intent, confidence=confidence, features=frozenset(features), mitigated=mitigated,
         injection=injection, omission=bool(_OMISSION.search(query)), query=query, law_refs=refs,
         law_mention=law_mention, foreign_law=bool(_FOREIGN_LAW.search(query)), pii_found=pii_found,
+        wh=asks_wh(query, lang),
     )
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from app.config import AnswerConfig
-from app.evidence import AI_USE_TAGS, Evidence, _distinct_docs
+from app.evidence import AI_NAMED, AI_USE_TAGS, Evidence, _distinct_docs
 from app.retrieval import Clause, ClauseHit
 from app.understand import Intent, Understanding
 
@@ -85,9 +85,13 @@ def _decision(verdict: Verdict, rule: str, ev: Evidence, **parts: object) -> Dec
 def out_of_domain(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
     """The domain gate: the classifier's reading, unless the documents plainly hold the question's
     words (a question about the Act's own fines reads like one about another law's)."""
-    if u.intent is not Intent.OUT_OF_DOMAIN or u.confidence.get("intent", 0.0) < cfg.ood_min or u.law_refs:
+    p_ood = u.confidence.get("intent", 0.0)
+    if u.intent is not Intent.OUT_OF_DOMAIN or p_ood < cfg.ood_min or u.law_refs:
         return None
-    if ev.best_coverage >= cfg.ood_coverage_max and not u.foreign_law:
+    if not u.foreign_law and (ev.best_coverage >= cfg.ood_coverage_max or u.law_mention):
+        return None
+    # Using an AI tool at work is the documents' subject: only a confident reading refuses it.
+    if ev.question_tags & AI_NAMED and p_ood < cfg.ood_ai_min:
         return None
     return _decision(Verdict.NOT_COVERED, "out_of_domain", ev)
 
@@ -119,18 +123,24 @@ def information(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision |
     confident = u.confidence.get("intent", 0.0) >= cfg.intent_min
     if u.intent is Intent.INFORMATION and confident:
         return _decision(Verdict.INFO, "information", ev, supporting=_informative(ev, cfg))
-    if u.intent is Intent.OBLIGATION and not u.omission and not u.risks and _about_law(u, ev):
+    if u.intent is Intent.OBLIGATION and not u.omission and (u.wh or _about_law(u, ev)):
+        # "Who must be notified?", "몇 년간 보관해야 하나요?": a duty's content, asked as a fact.
+        return _decision(Verdict.INFO, "information", ev, supporting=_informative(ev, cfg))
+    # A question that names an article asks what the article says.
+    if u.law_refs and u.asks_permission and not u.omission and not u.risks:
         return _decision(Verdict.INFO, "information", ev, supporting=_informative(ev, cfg))
     return None
 
 
 def risky_data(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    """A use of risky data that a prohibition forbids ("must we ...?" about the statute itself was
+    answered with what it says by the information rule)."""
     if not u.asks_permission or not u.risks or u.mitigated:
         return None
     risks = u.risks
     head = _binding(ev, cfg)
     direct = [h.clause for i, h in enumerate(head) if h.clause.stance == "prohibits" and h.clause.features & risks]
-    deciding = _distinct_docs(direct + list(ev.prohibitions), 3)
+    deciding = _distinct_docs(direct + list(ev.prohibitions), 4)
     if not deciding:
         return None
     return _decision(Verdict.NOT_ALLOWED, "risky_data", ev, deciding=deciding,
@@ -140,7 +150,9 @@ def risky_data(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | 
 def skip_duty(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
     if not u.asks_permission or not u.omission:
         return None
-    duties = [h.clause for h in _binding(ev, cfg)[:2] if h.clause.stance == "requires"]
+    duties = [h.clause for h in _binding(ev, cfg) if h.clause.stance == "requires"]
+    duties += [c for c in ev.law if c.stance == "requires"]
+    duties += [h.clause for h in ev.hits if h.clause.stance == "requires" and h.clause.role != "comparator"]
     duties = list(_distinct_docs(duties + list(ev.people_duties), 2))
     if not duties:
         return None
@@ -210,7 +222,7 @@ def relevant_requirements(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> 
 
 
 def permitted(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
-    if not u.asks_permission:
+    if not u.asks_permission or u.omission:  # no clause says a duty may be skipped
         return None
     permits = [h.clause for h in _binding(ev, cfg) if h.clause.stance == "permits"]
     if not permits:

@@ -18,15 +18,17 @@ from app.config import CONFIG_PATH, AnswerConfig
 from evals.dataset import dataset_name, load_cases
 
 GRID: dict[str, tuple[float, ...]] = {
-    "feature_min": (0.5, 0.6, 0.7),
+    "feature_min": (0.5, 0.6, 0.7, 0.8),
     "harmful_min": (0.4, 0.5, 0.6),
     "ood_min": (0.4, 0.5, 0.6),
     "ood_coverage_max": (0.7, 0.8, 0.9, 1.01),
+    "ood_ai_min": (0.8, 0.9, 1.01),
     "intent_min": (0.3, 0.4, 0.45),
     "mitigated_min": (0.5, 0.6, 0.7),
     "relevance_min": (0.35, 0.4, 0.45),
 }
 PASSES = 1
+CAUTIOUS = {"harmful_min"}
 
 
 def dev_accuracy(assistant: object, cases: list, config: AnswerConfig) -> float:
@@ -53,7 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     for number in range(PASSES):
         for name, values in GRID.items():
             scores = {v: dev_accuracy(assistant, cases, config.with_(**{name: v})) for v in values}
-            choice = max(values, key=lambda v: (scores[v], v == getattr(config, name)))
+            # Ties keep the current value; for the harmful-purpose threshold they go to the more
+            # cautious (lower) value, since a missed harmful purpose is the costlier error.
+            if name in CAUTIOUS:
+                choice = max(values, key=lambda v: (scores[v], -v))
+            else:
+                choice = max(values, key=lambda v: (scores[v], v == getattr(config, name)))
             config = config.with_(**{name: choice})
             best = scores[choice]
             print(f"pass {number + 1} {name}: " + ", ".join(f"{v}={s:.4f}" for v, s in scores.items()) + f" -> {choice}")

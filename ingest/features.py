@@ -66,6 +66,12 @@ FEATURES: dict[str, re.Pattern[str]] = {
         r"\bbecause of (their|his|her) (age|gender|sex|disability|race|religion|origin)|\bexclud\w* (women|men|older|disabled|foreign)",
         re.IGNORECASE,
     ),
+    # What an official can do instead of putting risky data in: remove or pseudonymise it first.
+    "remedy": re.compile(
+        r"가명\s?처리|비식별|익명\s?처리|삭제한\s?(후|뒤)|제거한\s?(후|뒤)|지운\s?(후|뒤)|"
+        r"\bpseudonymi[sz]\w*|\bde-?identif\w*|\banonymi[sz]\w*|\bremov\w* (the )?(names?|personal|identif)\w*",
+        re.IGNORECASE,
+    ),
     "output_use": re.compile(
         r"초안|작성|요약|번역|보도자료|인사말|강의|보고서|코드|엑셀|검색|아이디어|\bdraft|\bsummar|\btranslat|\bpress release|\bspeech|\bcode\b|\bexcel\b|\bideas?\b|\bresearch\b",
         re.IGNORECASE,

@@ -3,7 +3,9 @@
 One loader per format (Markdown with YAML front matter, plain text in any common Korean office
 encoding, PDF, DOCX, HTML, HWPX; HWP 5 in :mod:`ingest.hwp`; statutes exported from the law
 information center as JSON or XML in :mod:`ingest.lawcenter`).  Every failure is raised as :class:`LoadError` with a reason a
-person can act on; nothing else escapes :func:`load_file`.
+person can act on; nothing else escapes :func:`load_file`.  Containers are measured before a parser
+opens them (:mod:`ingest.limits`), and every text is cleaned of what cannot be encoded (a lone
+surrogate from a broken PDF character map or a JSON ``\\ud800`` escape) before it goes further.
 """
 
 from __future__ import annotations
@@ -13,17 +15,18 @@ import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from ingest.documents import BASES, KINDS, Block, LoadedDocument, detect_lang, slugify
 from ingest.legal import match_heading
+from ingest.limits import ExpansionError, check_pdf, check_text_size, check_zip
 from ingest.settings import REPO_ROOT
 
 SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".hwpx", ".hwp", ".json", ".xml")
-_MAX_ZIP_UNCOMPRESSED = 200 * 1024 * 1024
 _MAX_LINE_CHARS = 200_000  # a "line" longer than this is data, not a document
-_MAX_ZIP_RATIO = 200
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class LoadError(Exception):
@@ -37,6 +40,16 @@ def display_path(path: Path) -> str:
         return resolved.relative_to(REPO_ROOT).as_posix()
     except ValueError:
         return resolved.as_posix()
+
+
+def clean_text(text: str) -> str:
+    """The text without what an embedder or store cannot take: lone surrogates become U+FFFD
+    (a valid pair written as two halves is joined), NUL and other control characters go."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _CONTROLS.sub("", text)
 
 
 def file_digest(path: Path) -> str:
@@ -70,17 +83,46 @@ def load_file(path: Path, max_bytes: int | None = None, trusted: bool = False) -
     loader = _LOADERS[suffix]
     try:
         doc = _load_lawcenter(path, trusted) if suffix in (".json", ".xml") else loader(path)
+        check_text_size(sum(len(b.text) for b in doc.blocks))
     except LoadError:
         raise
+    except ExpansionError as exc:
+        raise LoadError(str(exc)) from exc
     except RecursionError as exc:
         raise LoadError("document structure nested too deeply") from exc
     except MemoryError as exc:
         raise LoadError("document too large to load") from exc
     except Exception as exc:  # a parser's own error on a broken file
         raise LoadError(f"corrupt or unreadable {suffix[1:].upper()} file: {type(exc).__name__}: {exc}"[:300]) from exc
+    _clean(doc)
+    if doc.fmt in ("docx", "hwpx") and not any(b.kind == "text" for b in doc.blocks):
+        doc.blocks = _outline_only(doc.blocks)
     if not any(b.kind == "text" and b.text.strip() for b in doc.blocks):
         raise LoadError("no text found in the document")
     return doc
+
+
+def _clean(doc: LoadedDocument) -> None:
+    for block in doc.blocks:
+        block.text = clean_text(block.text)
+    for name in ("doc_id", "title", "issuer", "issued", "source", "note"):
+        setattr(doc, name, clean_text(getattr(doc, name)))
+
+
+def _outline_only(blocks: list[Block]) -> list[Block]:
+    """Read a document whose every paragraph carries an outline or heading style.
+
+    Hangul writers often number a whole document with the outline styles (개요 1: "1. 목적",
+    개요 2: "가. 공무원은 ...").  Such a file has headings and no body text; each heading that
+    no deeper heading follows (a leaf of the outline) is then also the text of its section.
+    """
+    out: list[Block] = []
+    for n, block in enumerate(blocks):
+        out.append(block)
+        following = blocks[n + 1] if n + 1 < len(blocks) else None
+        if block.kind == "heading" and block.text.strip() and not (following is not None and following.level > block.level):
+            out.append(Block("text", block.text, page=block.page))
+    return out
 
 
 # --- Markdown ----------------------------------------------------------------------------------
@@ -234,38 +276,63 @@ def _load_text(path: Path) -> LoadedDocument:
 
 def _load_pdf(path: Path) -> LoadedDocument:
     from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError
 
     reader = PdfReader(str(path), strict=False)
-    if reader.is_encrypted:
-        try:
-            reader.decrypt("")
-        except Exception as exc:
-            raise LoadError("encrypted PDF (password protected)") from exc
+    _decrypt_pdf(reader)
+    check_pdf(reader)
     blocks: list[Block] = []
     article: str | None = None
-    for number, page in enumerate(reader.pages, start=1):
-        page_text = (page.extract_text() or "").replace("\x00", "")
-        page_blocks, article = _text_blocks(page_text.splitlines(), page=number, article=article)
-        blocks.extend(page_blocks)
+    try:
+        for number, page in enumerate(reader.pages, start=1):
+            page_text = (page.extract_text() or "").replace("\x00", "")
+            page_blocks, article = _text_blocks(page_text.splitlines(), page=number, article=article)
+            blocks.extend(page_blocks)
+    except FileNotDecryptedError as exc:
+        raise LoadError(_ENCRYPTED_PDF) from exc
+    except LimitReachedError as exc:
+        raise LoadError(f"refused: a PDF stream expands beyond the reader's limit ({exc})") from exc
     title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     return _document(path, blocks, {"title": title} if title else {}, "pdf")
+
+
+_ENCRYPTED_PDF = "encrypted PDF (password protected): remove the password (save an unprotected copy) and ingest that"
+
+
+def _decrypt_pdf(reader: Any) -> None:
+    """Open a PDF encrypted with an empty user password (only an owner password: readable);
+    LoadError saying it is encrypted otherwise."""
+    from pypdf import PasswordType
+    from pypdf.errors import DependencyError
+
+    if not reader.is_encrypted:
+        return
+    try:
+        opened = reader.decrypt("")
+    except DependencyError as exc:  # AES needs the 'cryptography' package
+        raise LoadError(f"encrypted PDF (AES): {_ENCRYPTED_PDF.split(': ', 1)[1]}") from exc
+    except Exception as exc:  # noqa: BLE001 - a damaged encryption dictionary is still an encrypted file
+        raise LoadError(f"{_ENCRYPTED_PDF} ({type(exc).__name__})") from exc
+    if opened == PasswordType.NOT_DECRYPTED:
+        raise LoadError(_ENCRYPTED_PDF)
 
 
 # --- DOCX ----------------------------------------------------------------------------------------
 
 
 def _load_docx(path: Path) -> LoadedDocument:
+    check_zip(path, "DOCX")
     import docx
 
     document = docx.Document(str(path))
+    names = _docx_style_names(document)
     blocks: list[Block] = []
     article: str | None = None
     for para in document.paragraphs:
         text = para.text.strip()
         if not text:
             continue
-        style = (para.style.name if para.style is not None else "") or ""
-        level = _heading_level(style)
+        level = _heading_level(names.get(para._p.style, names[None]))
         if level:
             legal = match_heading(text, article)
             blocks.append(Block("heading", text, level, legal.anchor if legal else None))
@@ -279,6 +346,23 @@ def _load_docx(path: Path) -> LoadedDocument:
             blocks.append(Block("text", "\n".join(rows)))
     title = document.core_properties.title or ""
     return _document(path, blocks, {"title": title} if title else {}, "docx")
+
+
+def _docx_style_names(document: Any) -> dict[str | None, str]:
+    """Paragraph style names by style id (None: the default style), read once.
+
+    ``Paragraph.style`` scans every style for the default on each unstyled paragraph: 50,000
+    paragraphs took minutes that way.
+    """
+    from docx.enum.style import WD_STYLE_TYPE
+
+    names: dict[str | None, str] = {}
+    for style in document.styles:
+        if style.type == WD_STYLE_TYPE.PARAGRAPH and style.style_id:
+            names[style.style_id] = style.name or ""
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    names[None] = (default.name or "") if default is not None else ""
+    return names
 
 
 def _heading_level(style: str) -> int:
@@ -325,23 +409,17 @@ def _load_html(path: Path) -> LoadedDocument:
 # --- HWPX ----------------------------------------------------------------------------------------
 
 
-def _check_zip(path: Path) -> None:
-    """Refuse zip bombs and non-zip files before any parser opens them."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
-        raise LoadError("not a valid HWPX file (not a zip container)") from exc
-    total = sum(info.file_size for info in infos)
-    packed = max(1, sum(info.compress_size for info in infos))
-    if total > _MAX_ZIP_UNCOMPRESSED or total / packed > _MAX_ZIP_RATIO:
-        raise LoadError(f"refused: HWPX expands to {total / 1e6:.0f} MB (ratio {total / packed:.0f}:1), likely a zip bomb")
-    if not any(info.filename.lower().startswith("contents/") for info in infos):
+def _check_hwpx(path: Path) -> None:
+    """Refuse zip bombs and non-HWPX zips before the parser opens them."""
+    check_zip(path, "HWPX")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    if not any(name.lower().startswith("contents/") for name in names):
         raise LoadError("not a valid HWPX file (no Contents/ part)")
 
 
 def _load_hwpx(path: Path) -> LoadedDocument:
-    _check_zip(path)
+    _check_hwpx(path)
     from hwpx import HwpxDocument
 
     document = HwpxDocument.open(str(path))

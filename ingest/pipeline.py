@@ -15,6 +15,11 @@ whose text changed; the store records the new version once every file has been s
 
 A process killed at any point leaves old and new chunks under stable ids, never duplicates; the
 next run finds the file incomplete and finishes it.
+
+A file that fails to load is remembered by its digest (:mod:`ingest.failures`) and reported as
+"unchanged since it failed" until its content changes.  With ``isolate=True`` (uploads from the
+server) each file is parsed in a worker process under a time and memory budget
+(:mod:`ingest.worker`), so a hostile file cannot take the caller down.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +35,16 @@ from typing import Any
 from ingest.chunker import CHUNKER_VERSION, chunk_document
 from ingest.documents import Chunk, LoadedDocument
 from ingest.embeddings import make_embedder
+from ingest.failures import PREFIX, FailureMemory, fingerprint
 from ingest.features import TAGGER_DIGEST
-from ingest.loaders import SUPPORTED, LoadError, display_path, file_digest, load_file
+from ingest.loaders import SUPPORTED, LoadError, clean_text, display_path, file_digest, load_file
 from ingest.settings import Settings, get_settings
 from ingest.store import EmbedderMismatch, Store
 from ingest.tokens import TOKENIZER_ID
 
 Progress = Callable[[int, int, str], None]
+Loader = Callable[..., LoadedDocument]
+FAILURES_FILE = "ingest_failures.json"
 MAX_CHUNKS_PER_FILE = 20_000
 
 
@@ -107,14 +116,17 @@ def ingest(
     rebuild: bool = False,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    isolate: bool = False,
 ) -> IngestSummary:
     """Bring the store up to date with ``paths`` (default: the bundled corpus).
 
     Args:
         paths: files and folders; a folder's vanished files are removed from the store.
-        rebuild: drop the collection first and embed everything anew.
+        rebuild: embed everything anew into a new collection, then switch readers to it.
         settings: defaults to :func:`get_settings`.
         progress: called as ``progress(done, total, path)`` after each file.
+        isolate: parse each file in a worker process under ``settings.ingest_timeout_s`` and
+            ``settings.ingest_max_mb`` (for uploads: a bad file cannot take the caller down).
     """
     started = time.perf_counter()
     settings = settings or get_settings()
@@ -128,8 +140,14 @@ def ingest(
         if not rebuild and store.count() and store.built_with.get("embedder") != store.embedder_id:
             raise
         reconcile = True  # a new chunker, budget or tagger: re-chunk every file, re-embed what changed
-    if rebuild:
-        store.reset()
+    failures = FailureMemory(
+        settings.data_dir / FAILURES_FILE,
+        fingerprint(settings.max_file_mb, isolate, settings.ingest_timeout_s, settings.ingest_max_mb),
+    )
+    live: Store | None = None
+    if rebuild:  # into a new collection; readers keep the live one until publish() switches the pointer
+        live, store = store, store.fresh()
+        failures.clear()  # a rebuild reads every file again
         reconcile = False
 
     files, summary.failed = discover(paths)
@@ -148,24 +166,32 @@ def ingest(
     # (Preparing the next file in a worker thread while this one is embedded was measured: no
     # gain on 2 cores, since the embedder's BLAS already uses both, so the loop stays simple.)
     writes = _Writes(store)
-    for done, (file, _root) in enumerate(files, start=1):
-        source = display_path(file)
-        seen_sources.add(source)
-        prepared = _prepare(file, source, existing.get(source, {}), settings, max_bytes, reconcile)
-        try:
-            status = _commit(prepared, existing.get(source, {}), owner, writes, embedder, settings, summary)
-        except LoadError as exc:
-            summary.failed.append({"path": source, "reason": str(exc)})
-        else:
-            if status == "added":
-                summary.added += 1
-            elif status == "updated":
-                summary.updated += 1
+    with ExitStack() as stack:
+        load: Loader = load_file
+        if isolate:
+            from ingest.worker import LoaderWorker
+
+            load = stack.enter_context(LoaderWorker(settings.ingest_timeout_s, settings.ingest_max_mb)).load
+        for done, (file, _root) in enumerate(files, start=1):
+            source = display_path(file)
+            seen_sources.add(source)
+            prepared = _prepare(file, source, existing.get(source, {}), settings, max_bytes, reconcile, load, failures)
+            try:
+                status = _commit(prepared, existing.get(source, {}), owner, writes, embedder, settings, summary)
+            except LoadError as exc:
+                summary.failed.append({"path": source, "reason": str(exc)})
             else:
-                summary.unchanged += 1
-        if progress:
-            progress(done, len(files), source)
+                failures.forget(source)
+                if status == "added":
+                    summary.added += 1
+                elif status == "updated":
+                    summary.updated += 1
+                else:
+                    summary.unchanged += 1
+            if progress:
+                progress(done, len(files), source)
     writes.flush()
+    failures.save()
 
     roots = [display_path(p) for p in paths if p.is_dir()]
     for source, records in existing.items():
@@ -177,6 +203,12 @@ def ingest(
 
     if reconcile:
         store.mark_built()
+    if live is not None:  # publish the rebuild, unless nothing could be ingested
+        if summary.ok:
+            store.publish()
+        else:
+            store.discard()
+            store = live
     summary.chunks = store.count()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -206,27 +238,44 @@ def is_trusted(file: Path, settings: Settings) -> bool:
 
 
 def _prepare(
-    file: Path, source: str, present: dict[str, dict[str, Any]], settings: Settings, max_bytes: int, reconcile: bool = False
+    file: Path,
+    source: str,
+    present: dict[str, dict[str, Any]],
+    settings: Settings,
+    max_bytes: int,
+    reconcile: bool = False,
+    load: Loader = load_file,
+    failures: FailureMemory | None = None,
 ) -> _Prepared:
-    """Read and chunk one file, unless its chunks are all present with its current digest."""
+    """Read and chunk one file, unless its chunks are all present with its current digest, or
+    this very content already failed (then the remembered reason is reported, nothing is read)."""
+    digest = ""
     try:
         digest = file_digest(file)
         if present and not reconcile and all(m.get("file_digest") == digest for m in present.values()):
             expected = {int(m.get("file_chunks", -1)) for m in present.values()}
             if expected == {len(present)}:
                 return _Prepared(source, digest, unchanged=True)
+        remembered = failures.reason(digest) if failures is not None else None
+        if remembered is not None:
+            return _Prepared(source, digest, error=LoadError(PREFIX + remembered))
         trusted = is_trusted(file, settings)
-        doc = load_file(file, max_bytes=max_bytes, trusted=trusted)
+        doc = load(file, max_bytes=max_bytes, trusted=trusted)
         if not trusted:
             # An upload or an outside folder cannot claim an official basis or issuer.
             doc.trusted, doc.basis, doc.issuer = False, "organisation-upload", ""
         chunks = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap_sentences, digest)
+        for chunk in chunks:  # the loaders clean their text; this guards whatever the chunker adds
+            chunk.text, chunk.embed_text = clean_text(chunk.text), clean_text(chunk.embed_text)
+            chunk.metadata = {k: clean_text(v) if isinstance(v, str) else v for k, v in chunk.metadata.items()}
         if not chunks:
             raise LoadError("no text found in the document")
         if len(chunks) > MAX_CHUNKS_PER_FILE:
             raise LoadError(f"{len(chunks):,} chunks: more than the {MAX_CHUNKS_PER_FILE:,} one file may hold; split the document")
         return _Prepared(source, digest, doc, chunks)
     except LoadError as exc:
+        if digest and failures is not None:
+            failures.remember(digest, source, str(exc))
         return _Prepared(source, error=exc)
     except OSError as exc:
         return _Prepared(source, error=LoadError(f"cannot read file: {exc.strerror or exc}"))

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Offline switches (DESIGN.md "Running offline"): set before any library that reads them is imported.
@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(300, ge=40, le=2000, description="Token budget of one chunk.")
     chunk_overlap_sentences: int = Field(1, ge=0, le=5)
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are refused at ingest.")
+    ingest_timeout_s: float = Field(120.0, gt=0, description="Time budget for reading one file in isolated ingest (uploads).")
+    ingest_max_mb: int = Field(2048, ge=256, description="Memory (address-space) budget, in MB, of the process that reads a file in isolated ingest.")
 
     max_question_chars: int = 4000
     top_k: int = Field(5, ge=1, le=20, description="Clauses cited at most per answer.")
@@ -77,6 +79,9 @@ class Settings(BaseSettings):
     audit_max_bytes: int = Field(10_000_000, ge=10_000)
 
     ui_concurrency: int = Field(4, ge=1)
+    admin_token: SecretStr | None = Field(
+        None, description="Guards upload, re-index, delete and eval runs (UI, Gradio API, REST); unset: not exposed."
+    )
 
     @property
     def chroma_dir(self) -> Path:

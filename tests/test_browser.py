@@ -1,8 +1,6 @@
-"""The UI in a real browser: Debian's chromium driven by Playwright (sync API), headless.
-
-One journey per test over one server: ask (badge, sources, a citation opened, the other language),
-errors that keep the typed text, the KO/EN switch, training, an upload listed and deleted, and the
-evals tab showing a report.  Screenshots go to test-artifacts/screenshots/ (git-ignored).
+"""The UI in a real browser: Debian's chromium driven by Playwright (sync API), headless, at a desktop
+size (1366x900) and a phone size (390x844).  One server with an admin token; each test checks one
+point of issue 13 at both sizes and saves screenshots to test-artifacts/screenshots/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -29,12 +27,37 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--no-first-run", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-TIMEOUT_MS = 30_000
+TIMEOUT_MS = 60_000
+TOKEN = "browser-admin-token-51c2"
+SIZES = {"desktop": (1366, 900), "phone": (390, 844)}
+NOT_ALLOWED_Q = "민원인 홍길동 010-2345-6789 민원을 챗GPT로 요약해도 되나요?"
+
+# Every visible text: (font size, contrast against the first opaque background behind it).
+TEXT_AUDIT_JS = """() => {
+  const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(',').map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const background = (el) => { for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode; const el = node.parentElement;
+    if (!el || !node.textContent.trim() || el.closest('[aria-hidden="true"], textarea[hidden], script, style, svg')) continue;
+    const rect = el.getBoundingClientRect(); const style = getComputedStyle(el);
+    if (rect.width === 0 || rect.height === 0 || style.visibility === 'hidden' || style.display === 'none' || +style.opacity === 0) continue;
+    const fg = parse(style.color); const bg = background(el);
+    const l1 = lum(fg), l2 = lum(bg); const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    out.push({text: node.textContent.trim().slice(0, 40), size: parseFloat(style.fontSize), ratio: Math.round(ratio * 100) / 100});
+  }
+  return out;
+}"""
 
 
 @pytest.fixture(scope="module")
 def server(corpus_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
-    srv = start_server(corpus_settings, tmp_path_factory.mktemp("browser-data"))
+    srv = start_server(corpus_settings, tmp_path_factory.mktemp("browser-data"), admin_token=TOKEN)
     yield srv
     srv.demo.close()
 
@@ -51,201 +74,254 @@ def chromium_browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def ui_page(chromium_browser: Any, server: SimpleNamespace) -> Iterator[Any]:
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 720})
+@pytest.fixture(params=list(SIZES), ids=list(SIZES))
+def ui_page(request: pytest.FixtureRequest, chromium_browser: Any, server: SimpleNamespace) -> Iterator[Any]:
+    width, height = SIZES[request.param]
+    context = chromium_browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.goto(server.url)
     pg.wait_for_selector("#gb-question textarea")
-    pg.wait_for_selector("#gb-answer .gb-panel")
+    pg.wait_for_selector("#gb-conv .gb-conv")
+    pg.size = request.param  # type: ignore[attr-defined]
     yield pg
     context.close()
     assert not errors, errors
 
 
 def shot(pg: Any, name: str, full: bool = False) -> None:
-    pg.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
+    pg.screenshot(path=str(SHOTS / f"{name}-{pg.size}.png"), full_page=full)
 
 
-def ask(pg: Any, question: str, enter: bool = False) -> None:
+def ask(pg: Any, question: str, enter: bool = False) -> Any:
+    before = pg.locator("#gb-conv .gb-turn").count()
     pg.fill("#gb-question textarea", question)
     if enter:
         pg.press("#gb-question textarea", "Enter")
     else:
         pg.click("#gb-ask-btn")
+    pg.wait_for_function(f"() => document.querySelectorAll('#gb-conv .gb-turn').length > {before}")
+    pg.wait_for_timeout(400)  # the scroll to the new verdict runs right after the answer
+    return pg.locator("#gb-conv .gb-turn").first
 
 
-def test_ask_badge_sources_citation_and_feedback(ui_page: Any, server: SimpleNamespace, chromium_browser: Any) -> None:
+def tab(pg: Any, name: str) -> None:
+    pg.get_by_role("tab", name=name).click()
+
+
+def audit_text(pg: Any) -> None:
+    """No visible text under 14 px; every visible text at least 4.5:1 against its background."""
+    texts = pg.evaluate(TEXT_AUDIT_JS)
+    assert texts
+    small = [t for t in texts if t["size"] < 14]
+    faint = [t for t in texts if t["ratio"] < 4.5]
+    assert not small, small[:10]
+    assert not faint, faint[:10]
+
+
+def test_ask_verdict_first_alternatives_sources_and_way_back(ui_page: Any) -> None:
     pg = ui_page
-    ask(pg, "민원인 홍길동 010-2345-6789 민원을 챗GPT로 요약해도 되나요?")
-    badge = pg.locator("#gb-answer .gb-badge")
-    badge.wait_for()
-    pg.wait_for_selector("#gb-answer .gb-source")
-    pg.wait_for_function("() => document.querySelector('#gb-question textarea').value === ''")  # cleared on success
-    assert "허용되지 않음" in badge.inner_text()
-    assert badge.get_attribute("data-verdict") == "not_allowed"
-    chat = pg.locator("#gb-chat").inner_text()
-    assert "010-2345-6789" not in chat and "[전화번호]" in chat, "the chat shows the masked question"
-    assert pg.locator("#gb-answer .gb-pii").is_visible()
-    assert "공식 원문" in pg.locator("#gb-standing").inner_text()
-    sources = pg.locator("#gb-answer .gb-source")
-    assert sources.count() >= 1
-    assert pg.locator("#gb-answer .gb-source mark").count() == sources.count()
-    assert pg.locator(".gb-followup").first.is_visible()
-    pg.evaluate("window.scrollTo(0, 140)")
-    shot(pg, "01-ask-ko")
+    shot(pg, "01-ask-empty")
+    turn = ask(pg, NOT_ALLOWED_Q)
+    badge = turn.locator(".gb-badge")
+    assert badge.get_attribute("data-verdict") == "not_allowed" and "허용되지 않음" in badge.inner_text()
+    box = badge.bounding_box()
+    viewport = pg.viewport_size
+    assert box and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"], "the verdict is on screen after Ask"
+    assert pg.locator("#gb-question textarea").input_value() == ""
+    text = turn.inner_text()
+    assert "010-2345-6789" not in text and "[전화번호]" in text
+    assert "지켜야 할 조건" not in text and "허용될 수 있" not in text
+    if turn.locator(".gb-alternatives").count():
+        assert turn.locator(".gb-alternatives h3").inner_text() == "대신 할 수 있는 일"
+    assert "(를)" not in pg.locator("body").inner_text()
+    shot(pg, "02-ask-not-allowed")
 
-    # open a citation: the [n] link jumps to its source entry, which is highlighted
-    link = pg.locator("#gb-answer .gb-answer-text a.gb-cite").first
+    link = turn.locator(".gb-answer-text a.gb-cite").first
+    link.focus()
+    assert link.get_attribute("data-tip"), "a preview of the quote on hover and focus"
+    assert "none" not in link.evaluate("el => getComputedStyle(el, '::after').content")
     target = link.get_attribute("href")
     link.click()
-    pg.wait_for_function(f"() => location.hash === '{target}'")
-    entry = pg.locator(target)
-    assert entry.is_visible()
-    assert entry.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
-    other = entry.locator("details.gb-other")
-    if other.count():
-        other.locator("summary").click()
-        assert other.locator("div").first.is_visible()
-        assert other.get_attribute("open") is not None
-    shot(pg, "02-citation-opened")
+    source = pg.locator(target)
+    source.wait_for()
+    assert source.is_visible() and "gb-current" in (source.get_attribute("class") or "")
+    assert source.locator("mark").count() == 1
+    card = source.inner_text()
+    assert "corpus/" not in card and "/tmp/" not in card and "#" not in card, "no server path or anchor in a card"
+    shot(pg, "03-citation-opened")
+    source.locator("a.gb-back").click()
+    back = pg.locator(target.replace("-s", "-r"))
+    assert back.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
 
-    # export: the Markdown carries the sources
-    pg.click("#gb-export button:has-text('Markdown')")
-    markdown = pg.locator("#gb-markdown textarea").input_value()
-    assert "출처" in markdown and "[1]" in markdown
-    assert pg.locator("#gb-download").is_visible()
 
-    # feedback: saved masked
-    pg.fill("#gb-comment textarea", "제 번호 010-2345-6789 로 연락 주세요")
-    pg.click("#gb-down")
-    pg.wait_for_selector("#gb-fb-status .gb-result-ok")
+def test_history_keeps_evidence_feedback_and_export(ui_page: Any, server: SimpleNamespace) -> None:
+    pg = ui_page
+    ask(pg, NOT_ALLOWED_Q)
+    ask(pg, "부산시 지침의 4대 가치는?", enter=True)
+    turns = pg.locator("#gb-conv .gb-turn")
+    assert turns.count() == 2
+    assert turns.nth(0).locator(".gb-badge").get_attribute("data-verdict") == "info"
+    older = turns.nth(1)
+    assert older.locator(".gb-badge").get_attribute("data-verdict") == "not_allowed", "history keeps the earlier verdict"
+    assert older.locator(".gb-source").count() >= 1, "and its evidence"
+    assert pg.locator("#gb-answer, #gb-panel").count() == 0, "no second copy of the answer"
+
+    with pg.expect_download() as download_info:
+        older.locator("a[download]").click()
+    markdown = Path(download_info.value.path()).read_text(encoding="utf-8")
+    assert "[전화번호]" in markdown and "010-2345-6789" not in markdown
+    assert "허용되지 않음" in markdown and "질문 일시" in markdown and "공식 원문" in markdown
+    with pg.context.expect_page() as popup_info:
+        older.locator("[data-gb-action=print]").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert "허용되지 않음" in popup.locator("body").inner_text() and popup.locator("button").count() == 1
+    popup.close()
+
+    older.locator("textarea[data-turn]").fill("제 번호 010-2345-6789 로 연락 주세요")
+    older.locator("[data-gb-action=down]").click()
+    pg.wait_for_selector("#gb-conv .gb-turn:nth-child(2) .gb-feedback.gb-result-ok")
     with sqlite3.connect(server.settings.data_dir / "feedback.sqlite") as conn:
-        rows = conn.execute("SELECT rating, question, comment FROM feedback").fetchall()
-    assert rows and rows[-1][0] == "down"
+        rows = conn.execute("SELECT rating, question, comment, verdict FROM feedback").fetchall()
+    assert rows and rows[-1][0] == "down" and rows[-1][3] == "not_allowed"
     assert "010-2345-6789" not in json.dumps(rows, ensure_ascii=False)
-
-    # another session sees none of this
-    other_ctx = chromium_browser.new_context(viewport={"width": 1280, "height": 720})
-    fresh = other_ctx.new_page()
-    fresh.goto(server.url)
-    fresh.wait_for_selector("#gb-answer .gb-panel")
-    assert fresh.locator("#gb-answer .gb-badge").count() == 0
-    assert "홍길동" not in fresh.locator("body").inner_text()
-    other_ctx.close()
+    shot(pg, "04-ask-history", full=True)
 
 
-def test_errors_keep_the_question(ui_page: Any) -> None:
+def test_errors_keep_the_question_and_clear_after_success(ui_page: Any) -> None:
     pg = ui_page
     long_question = "생성형 AI 사용 " * 700
-    ask(pg, long_question, enter=True)
+    pg.fill("#gb-question textarea", long_question)
+    pg.click("#gb-ask-btn")
     error = pg.locator("#gb-error .gb-error")
     error.wait_for()
     assert "너무 깁니다" in error.inner_text()
     assert pg.locator("#gb-question textarea").input_value() == long_question
-    assert "Traceback" not in pg.locator("body").inner_text()
-    shot(pg, "03-error-kept-text")
+    ask(pg, "부산시 지침의 4대 가치는?")
+    assert pg.locator("#gb-error .gb-error").count() == 0, "the stale error goes away after a success"
 
 
-def test_language_switch_and_english_answer(ui_page: Any) -> None:
+def test_keyboard_skip_link_autofocus_contrast_and_type_size(ui_page: Any) -> None:
+    pg = ui_page
+    assert pg.evaluate("document.activeElement.closest('#gb-question') !== null"), "autofocus on the question box"
+    pg.mouse.click(1, 1)  # start keyboard navigation from the top of the page
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.classList.contains('gb-skip')")
+    pg.keyboard.press("Enter")
+    assert pg.evaluate("document.activeElement.closest('#gb-question') !== null")
+    audit_text(pg)
+    ask(pg, NOT_ALLOWED_Q)
+    audit_text(pg)
+
+
+def test_english_mode_everything_in_english(ui_page: Any) -> None:
     pg = ui_page
     pg.click("#gb-ui-lang label:has-text('English')")
     pg.get_by_role("tab", name="Library").wait_for()
-    assert pg.get_by_role("tab", name="Ask").is_visible()
-    assert pg.get_by_role("tab", name="Training").is_visible()
     assert "Do not enter personal data" in pg.locator("#gb-standing").inner_text()
-    pg.click("button.gb-example:has-text('May I use ChatGPT to draft a press release?')")
-    badge = pg.locator("#gb-answer .gb-badge")
-    badge.wait_for()
-    pg.wait_for_selector("#gb-answer .gb-source")
-    assert badge.get_attribute("data-verdict") in {"conditional", "allowed"}
-    assert any(word in badge.inner_text() for word in ("Allowed with conditions", "Allowed"))
-    assert "Cited clauses" in pg.locator("#gb-answer").inner_text()
-    pg.locator("#gb-answer").evaluate("el => el.scrollIntoView()")
-    pg.evaluate("window.scrollBy(0, -90)")
-    shot(pg, "04-ask-en")
+    turn = ask(pg, "May I use ChatGPT to draft a press release?")
+    assert turn.locator(".gb-badge").get_attribute("data-verdict") in {"conditional", "allowed", "not_allowed", "info"}
+    assert "cited clauses" in turn.inner_text()
+    shot(pg, "05-ask-en")
+    tab(pg, "Evals")
+    pg.wait_for_selector("#gb-eval-view .gb-panel")
+    assert "평가" not in pg.locator("#gb-eval-view").inner_text()
     pg.click("#gb-ui-lang label:has-text('한국어')")
     pg.get_by_role("tab", name="자료실").wait_for()
-    pg.wait_for_function("() => document.querySelector('#gb-answer').innerText.includes('근거 조항')")
 
 
-def test_training_quiz_and_side_by_side(ui_page: Any) -> None:
+def test_training_quiz_is_fair_and_projector_is_large(ui_page: Any) -> None:
+    from app.answer import VERDICT_LABELS
+    from app.library import training_cases
+
+    cases = {c.id: c for c in training_cases()[0]}
     pg = ui_page
-    pg.get_by_role("tab", name="교육").click()
+    tab(pg, "교육")
     card = pg.locator("#gb-card .gb-card")
     card.wait_for()
-    if "data-case" not in (card.evaluate("el => el.outerHTML") or ""):
-        pytest.skip("no evaluation cases to train with")
+    if not cases:
+        pytest.skip("no training cases")
+    for _ in range(6):
+        case = cases[card.get_attribute("data-case")]
+        text = card.inner_text().lower()
+        for v in case.expected_verdicts:
+            assert VERDICT_LABELS["ko"][v].lower() not in text and VERDICT_LABELS["en"][v].lower() not in text
+        pg.click("#gb-next")
+        pg.wait_for_function(f"() => document.querySelector('#gb-card .gb-card').dataset.case !== '{case.id}'")
     pg.locator("#gb-pick label").first.click()
     pg.click("#gb-check")
     pg.wait_for_selector("#gb-reveal-panel .gb-panel")
-    assert "/ 1" in pg.locator("#gb-score").inner_text()
-    assert pg.locator("#gb-reveal-panel .gb-badge").count() >= 1
-    pg.locator("#gb-card").scroll_into_view_if_needed()
-    shot(pg, "05-training-quiz")
-    pg.click("#gb-next")
-    pg.wait_for_function("() => !document.querySelector('#gb-reveal-panel .gb-panel')")
-    table = pg.locator("#gb-train-view table.gb-sbs")
-    table.wait_for()
-    assert table.locator("th").nth(0).inner_text() == "한국어" and table.locator("th").nth(1).inner_text() == "English"
+    explanation = pg.locator("#gb-reveal-panel").inner_text()
+    assert "해설" in explanation and "지시 주입" not in explanation and "(를)" not in explanation
+    shot(pg, "06-training-quiz")
     pg.click("#gb-projector input")
-    pg.wait_for_selector("#gb-card .gb-projector")
-    pg.locator("#gb-card").scroll_into_view_if_needed()
-    shot(pg, "06-training-projector")
+    pg.wait_for_function("() => document.body.classList.contains('gb-proj')")
+    assert not pg.locator("#gb-tabs [role=tablist]").is_visible()
+    sizes = pg.evaluate("""() => [...document.querySelectorAll('#gb-train-col *')].filter(e => e.offsetParent && e.textContent.trim())
+        .map(e => parseFloat(getComputedStyle(e).fontSize))""")
+    assert sizes and min(sizes) >= 24
+    shot(pg, "07-training-projector")
+    pg.click("#gb-projector input")
     pg.locator("#gb-train-view").scroll_into_view_if_needed()
-    shot(pg, "07-training-side-by-side")
+    shot(pg, "08-training-side-by-side")
 
 
-def test_upload_listed_then_deleted(ui_page: Any, server: SimpleNamespace, tmp_path: Path) -> None:
+def test_library_cards_labels_and_guarded_delete(ui_page: Any, server: SimpleNamespace, tmp_path: Path) -> None:
+    from app import library
+
+    note = tmp_path / f"browser-note-{ui_page.size}.md"
+    note.write_text(UPLOAD_DOC.replace("ui-test-upload-note", note.stem).replace("issuer: guidebot UI tests", "issuer: 부산광역시")
+                    .replace("basis: official-summary", "basis: official-text"), encoding="utf-8")
+    library.ingest_uploads([note], server.settings, actor="setup")
+    library.refresh_assistant(server.assistant, server.settings)
     pg = ui_page
-    note = tmp_path / "browser-upload-note.md"
-    note.write_text(UPLOAD_DOC.replace("ui-test-upload-note", "browser-upload-note").replace(
-        "UI test upload note on watermarking", "Browser upload note"), encoding="utf-8")
-    pg.get_by_role("tab", name="자료실").click()
-    pg.set_input_files("#gb-upload input[type=file]", str(note))
-    pg.wait_for_selector("#gb-upload :text('browser-upload-note.md')")
-    pg.click("#gb-upload-btn")
-    pg.wait_for_selector("#gb-lib-result .gb-note")
-    assert "추가 1" in pg.locator("#gb-lib-result").inner_text()
-    pg.wait_for_selector("#gb-docs :text('browser-upload-note')")
-    assert (server.settings.uploads_dir / "browser-upload-note.md").is_file()
-    shot(pg, "08-library-uploaded", full=True)
+    pg.reload()
+    pg.wait_for_selector("#gb-question textarea")
+    tab(pg, "자료실")
+    uploaded = pg.locator(f".gb-doccard[data-doc='{note.stem}']")
+    uploaded.wait_for()
+    assert "기관 업로드 문서" in uploaded.inner_text() and "공식 원문 기반" not in uploaded.inner_text()
+    cards = pg.locator("#gb-docs").inner_text()
+    assert "/tmp/" not in cards and "corpus/" not in cards and "data/uploads" not in cards
+    assert "law.go.kr" in cards, "documents link to their official source"
+    shot(pg, "09-library", full=True)
 
+    pg.click("#gb-admin button, #gb-admin .label-wrap")
     pg.click("#gb-delete-dd input")
-    pg.get_by_role("option", name="browser-upload-note.md").click()
+    pg.get_by_role("option", name=note.name).click()
     pg.click("#gb-delete-btn")
-    pg.wait_for_selector("#gb-lib-result :text('삭제하고')")
-    pg.wait_for_function("() => !document.querySelector('#gb-docs').innerText.includes('browser-upload-note')")
-    assert not (server.settings.uploads_dir / "browser-upload-note.md").exists()
+    pg.wait_for_selector("#gb-confirm-text .gb-note")
+    assert note.name in pg.locator("#gb-confirm-text").inner_text(), "delete asks first"
+    pg.click("#gb-confirm-btn")  # no token typed
+    pg.wait_for_selector("#gb-lib-result .gb-error")
+    assert "관리자 토큰" in pg.locator("#gb-lib-result").inner_text()
+    assert (server.settings.uploads_dir / note.name).is_file(), "refused without the token"
+    audit_text(pg)
+    shot(pg, "10-library-delete-refused")
+    pg.fill("#gb-admin-token input", TOKEN)
+    pg.click("#gb-confirm-btn")
+    pg.wait_for_selector("#gb-lib-result .gb-result-ok")
+    assert not (server.settings.uploads_dir / note.name).exists()
 
 
-def test_evals_tab_shows_a_report(ui_page: Any, server: SimpleNamespace, tmp_path: Path) -> None:
+def test_evals_tab_reads_the_report_files(ui_page: Any, server: SimpleNamespace) -> None:
     from app.library import report_dir
 
+    folder = report_dir(server.settings, "test")
+    folder.mkdir(parents=True, exist_ok=True)
+    systems = {"guidebot": {"verdict_accuracy": 0.93, "hit@5": 0.9, "latency_p50_ms": 35.0},
+               "bm25": {"verdict_accuracy": 0.61, "hit@5": 0.7, "latency_p50_ms": 9.0}}
+    (folder / "report.json").write_text(json.dumps({"dataset": "v2", "split": "test", "systems": systems, "passed": True,
+                                                    "thresholds": {}, "confusion": {}}), encoding="utf-8")
     pg = ui_page
-    pg.get_by_role("tab", name="평가").click()
-    view = pg.locator("#gb-eval-view")
-    view.wait_for()
-    cases = [
-        {"id": "ui-1", "lang": "ko", "question": "부산시 지침의 4대 가치는?", "category": "info", "expected_verdicts": ["info"],
-         "gold_clauses": ["busan-genai-guidelines-2025#core-values"], "split": "test", "notes": "The four core values."},
-        {"id": "ui-2", "lang": "en", "question": "May I paste a complaint with a citizen's phone number into ChatGPT?",
-         "category": "pii", "expected_verdicts": ["not_allowed"], "split": "test",
-         "gold_clauses": ["kr-nis-genai-security#rule-no-sensitive-input"]},
-        {"id": "ui-3", "lang": "ko", "question": "공무원 연가 일수는 며칠인가요?", "category": "not_covered",
-         "expected_verdicts": ["not_covered"], "split": "test"},
-    ]
-    dataset = tmp_path / "cases.jsonl"
-    dataset.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases) + "\n", encoding="utf-8")
-    from evals.runner import run_eval
-
-    run_eval(dataset=dataset, split="test", settings=server.settings, out=report_dir(server.settings, "test"))
+    tab(pg, "평가")
     pg.click("#gb-open-eval")
     pg.wait_for_selector("#gb-eval-view .gb-metrics")
-    text = view.inner_text()
-    assert "verdict_accuracy" in text and "naive_rag" in text and "bm25" in text
-    assert pg.locator("#gb-eval-view .gb-charts img").count() >= 1
-    shot(pg, "09-evals", full=True)
+    text = pg.locator("#gb-eval-view").inner_text()
+    assert "판단 정확도" in text and "bm25" in text and "답변 품질 지표" in text
+    assert pg.locator("#gb-eval-view .gb-chart").count() == 2
+    audit_text(pg)
+    shot(pg, "11-evals", full=True)

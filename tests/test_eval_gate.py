@@ -19,6 +19,14 @@ def test_test_split_meets_thresholds(corpus_settings, tmp_path: Path) -> None:
     for key in ("verdict_accuracy", "hit@5", "citation_precision", "citation_recall", "faithfulness", "abstention_f1",
                 "must_not_violations", "pii_leaks"):
         assert key in data["systems"]["guidebot"]
+    for key in ("paraphrase_consistency", "harmful_not_allowed", "out_of_domain_refused", "law_article_hit@5",
+                "allowing_sentence_in_no"):
+        assert key in data["systems"]["guidebot"], key
+    assert {"train", "dev", "test"} <= set(data["splits"])
+    assert all("verdict_accuracy" in data["splits"][s] for s in ("train", "dev", "test"))
+    assert data["answer_config"]["rrf_k"] >= 1
+    # No "not allowed" answer of any test case says the use may be allowed.
+    assert data["systems"]["guidebot"]["allowing_sentence_in_no"] == 0
     for name in ("report.md", "report.html", "predictions.jsonl"):
         assert (tmp_path / "report" / name).stat().st_size > 0
     assert data["passed"], data["failures"]

@@ -1,5 +1,6 @@
 """Fault batteries: kill -9 at random points of an ingest, a Chroma server restarted under queries,
-and a read-only or full data dir."""
+a read-only or full data dir; files that would hang or exhaust the caller (time and memory budgets
+of isolated ingest), failed files remembered by digest, and unencodable text."""
 
 from __future__ import annotations
 
@@ -191,3 +192,130 @@ def test_full_data_dir_gives_clear_error_then_completes(tmp_path: Path) -> None:
         assert all(final[k] == v for k, v in partial.items()), "what was written before the disk filled was whole"
     finally:
         _umount(mount)
+
+
+# --- bounded ingest: worker budgets, remembered failures, clean text -----------------------------
+
+
+def _small_docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Short guide", level=1)
+    document.add_paragraph("Staff must check every AI output before use.")
+    document.save(str(path))
+    return path
+
+
+def _failures_file(settings: Settings) -> Path:
+    from ingest.pipeline import FAILURES_FILE
+
+    return settings.data_dir / FAILURES_FILE
+
+
+def test_isolated_ingest_equals_in_process_ingest(tmp_path: Path, samples_copy: Path, usem3) -> None:
+    """Documents parsed in the worker come back whole: the same chunks, digests and metadata."""
+    plain = Settings(data_dir=tmp_path / "plain", audit_log=False)
+    isolated = Settings(data_dir=tmp_path / "isolated", audit_log=False)
+    assert ingest([samples_copy], settings=plain).added == 2
+    assert ingest([samples_copy], settings=isolated, isolate=True).added == 2
+    store_a, _ = open_store(plain)
+    store_b, _ = open_store(isolated)
+    a = {r["id"]: (r["document"], r["metadata"]) for r in store_a.iter_all(("metadatas", "documents"))}
+    b = {r["id"]: (r["document"], r["metadata"]) for r in store_b.iter_all(("metadatas", "documents"))}
+    assert a == b and len(a) > 5
+
+
+def test_slow_file_is_cut_at_its_time_budget_and_remembered(tmp_path: Path, usem3) -> None:
+    """Given a valid DOCX that takes ~16 s to parse and a 2 s budget, asserts: the run refuses it
+    in seconds and ingests the rest; the next run does not read it again; a new budget or new
+    content reads it again; the memory file is private (0600)."""
+    from tests.bombs import heavy_docx
+
+    docs = make_docs(tmp_path / "docs", n=1, sections=3)
+    heavy = heavy_docx(docs / "heavy.docx", 8_000_000)
+    settings = Settings(data_dir=tmp_path / "data", ingest_timeout_s=2.0, audit_log=False)
+    started = time.perf_counter()
+    first = ingest([docs], settings=settings, isolate=True)
+    assert time.perf_counter() - started < 30
+    assert first.added == 1
+    reason = "refused: reading the file took longer than its 2 s time budget"
+    assert [f["reason"] for f in first.failed] == [reason]
+    assert (_failures_file(settings).stat().st_mode & 0o777) == 0o600
+
+    started = time.perf_counter()
+    second = ingest([docs], settings=settings, isolate=True)
+    assert time.perf_counter() - started < 5, "nothing is read again"
+    assert (second.unchanged, second.failed) == (1, [{"path": first.failed[0]["path"], "reason": "unchanged since it failed: " + reason}])
+
+    longer = Settings(data_dir=tmp_path / "data", ingest_timeout_s=3.0, audit_log=False)
+    assert [f["reason"] for f in ingest([docs], settings=longer, isolate=True).failed] == [reason.replace("2 s", "3 s")]
+
+    _small_docx(heavy)
+    third = ingest([docs], settings=longer, isolate=True)
+    assert (third.added, third.failed) == (1, [])
+    assert "heavy.docx" not in _failures_file(settings).read_text(encoding="utf-8")
+
+
+def test_memory_hungry_file_is_refused_in_the_worker_not_the_caller(tmp_path: Path, usem3) -> None:
+    """A valid DOCX whose parse needs ~400 MB, under a 256 MB budget: refused with the budget named,
+    while the caller's resident memory stays where it was."""
+    import psutil
+
+    from tests.bombs import heavy_docx
+
+    docs = make_docs(tmp_path / "docs", n=1, sections=3)
+    heavy_docx(docs / "heavy.docx", 16_000_000)
+    settings = Settings(data_dir=tmp_path / "data", ingest_max_mb=256, audit_log=False)
+    me = psutil.Process()
+    before = me.memory_info().rss
+    summary = ingest([docs], settings=settings, isolate=True)
+    grown = (me.memory_info().rss - before) / 2**20
+    assert summary.added == 1
+    assert [f["reason"] for f in summary.failed] == ["refused: reading the file needs more than its 256 MB memory budget"]
+    assert grown < 100, f"the caller grew by {grown:.0f} MB"
+
+
+def test_bomb_is_remembered_until_it_changes_and_rebuild_reads_it_again(tmp_path: Path, usem3) -> None:
+    from tests.bombs import docx_bomb
+
+    docs = make_docs(tmp_path / "docs", n=1, sections=3)
+    bomb = docx_bomb(docs / "bomb.docx")
+    settings = Settings(data_dir=tmp_path / "data", audit_log=False)
+    first = ingest([docs], settings=settings).failed
+    assert len(first) == 1 and first[0]["reason"].startswith("refused: the DOCX file expands to")
+    assert ingest([docs], settings=settings).failed == [{**first[0], "reason": "unchanged since it failed: " + first[0]["reason"]}]
+    assert ingest([docs], settings=settings, rebuild=True).failed == first, "a rebuild reads every file again"
+    _small_docx(bomb)
+    fixed = ingest([docs], settings=settings)
+    assert (fixed.added, fixed.unchanged, fixed.failed) == (1, 1, [])
+
+
+def test_lone_surrogate_in_a_document_is_cleaned_before_embedding(tmp_path: Path, usem3) -> None:
+    raw = (REPO_ROOT / "tests" / "data" / "lawcenter_sample.json").read_text(encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "law.json").write_text(raw.replace("비공개 자료", "비공개\\ud800 자료"), encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", audit_log=False)
+    summary = ingest([docs], settings=settings)
+    assert (summary.added, summary.failed) == (1, [])
+    store, _ = open_store(settings)
+    texts = [str(r["document"]) for r in store.iter_all(("metadatas", "documents"))]
+    assert any("비공개\ufffd 자료" in t for t in texts)
+    assert not any("\ud800" in t for t in texts)
+
+
+def test_cli_json_shape_with_a_remembered_failure(tmp_path: Path) -> None:
+    """``guidebot ingest --json`` keeps DESIGN.md's shape; a remembered failure is one more entry."""
+    from tests.bombs import docx_bomb
+
+    docs = make_docs(tmp_path / "docs", n=1, sections=2)
+    docx_bomb(docs / "bomb.docx")
+    runs = [cli_ingest(tmp_path / "data", docs) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    first, second = (json.loads(r.stdout) for r in runs)
+    for summary in (first, second):
+        assert set(summary) == {"added", "updated", "unchanged", "deleted", "chunks", "failed", "seconds"}
+        assert [set(f) for f in summary["failed"]] == [{"path", "reason"}]
+    assert second["failed"][0]["reason"] == "unchanged since it failed: " + first["failed"][0]["reason"]

@@ -57,3 +57,26 @@ def test_top_rows_best_first_ties_by_index() -> None:
     scores = np.asarray([0.1, 0.9, 0.5, 0.9, 0.0, 0.7], dtype=np.float32)
     assert top_rows(scores, 3).tolist() == [1, 3, 5]
     assert top_rows(scores, 10).tolist() == [1, 3, 5, 2, 0, 4]
+
+
+def test_saved_lexicon_is_a_bm25s_index_loaded_memory_mapped(corpus: list[list[str]], tmp_path) -> None:
+    """``Lexicon.save`` writes bm25s's format: bm25s itself loads it (memory-mapped) and scores as
+    the reference does, and ``Lexicon.load`` gives back the same scores, weights and coverage."""
+    reference = bm25s.BM25()
+    reference.index([d or ["∅"] for d in corpus], show_progress=False)
+    lexicon = Lexicon()
+    for doc in corpus:
+        lexicon.add(doc)
+    lexicon.freeze()
+    lexicon.save(tmp_path / "lex")
+    by_bm25s = bm25s.BM25.load(str(tmp_path / "lex"), mmap=True)
+    loaded = Lexicon.load(tmp_path / "lex")
+    assert isinstance(loaded.col_weights, np.memmap) and isinstance(loaded.col_rows, np.memmap)
+    for query in (["w0"], ["w1", "w5", "w250"], ["w3", "w3", "w17"]):
+        expected = reference.get_scores(query)
+        np.testing.assert_allclose(by_bm25s.get_scores(query), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(loaded.scores(loaded.known(query)), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.idf, lexicon.idf)
+    assert loaded.unknown_idf == lexicon.unknown_idf and loaded.rows == lexicon.rows == len(corpus)
+    everything = list(lexicon.vocab.values())
+    assert loaded.holds([7], everything).tolist() == lexicon.holds([7], everything).tolist()

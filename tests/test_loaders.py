@@ -133,6 +133,10 @@ def test_bad_files_raise_clear_errors(tmp_path: Path, name: str) -> None:
     with pytest.raises(LoadError) as info:
         load_file(path)
     assert str(info.value), "the reason is shown to the user"
+    if name in ("notzip.hwpx", "fake.docx"):
+        assert "not a valid" in str(info.value) and "zip" in str(info.value)
+    if name == "bomb.hwpx":
+        assert "zip bomb" in str(info.value)
 
 
 def test_oversized_file_is_refused(tmp_path: Path) -> None:
@@ -140,3 +144,109 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     path.write_text("가" * 2000, encoding="utf-8")
     with pytest.raises(LoadError, match="too large"):
         load_file(path, max_bytes=1000)
+
+
+def _text_pdf(path: Path, text: str = "Staff must check every output.") -> Path:
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 8, text)
+    pdf.output(str(path))
+    return path
+
+
+def _encrypt(path: Path, user: str, owner: str) -> Path:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(str(path)))
+    writer.encrypt(user_password=user, owner_password=owner)
+    out = path.with_name("locked-" + path.name)
+    with out.open("wb") as handle:
+        writer.write(handle)
+    return out
+
+
+def test_password_protected_pdf_says_encrypted_not_corrupt(tmp_path: Path) -> None:
+    locked = _encrypt(_text_pdf(tmp_path / "memo.pdf"), user="secret", owner="owner")
+    with pytest.raises(LoadError) as info:
+        load_file(locked)
+    message = str(info.value)
+    assert message.startswith("encrypted PDF (password protected)"), message
+    assert "corrupt" not in message and "remove the password" in message
+
+
+def test_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
+    """An empty user password (only copying or printing restricted) opens without asking."""
+    locked = _encrypt(_text_pdf(tmp_path / "memo.pdf"), user="", owner="owner")
+    doc = load_file(locked)
+    assert any("Staff must check every output." in b.text for b in doc.blocks)
+
+
+def test_outline_only_hwpx_is_read_with_its_headings(tmp_path: Path) -> None:
+    """Every paragraph in an outline style (개요 N): the leaves of the outline are its text."""
+    from hwpx import HwpxDocument
+
+    document = HwpxDocument.new()
+    document.add_heading("1. 목적", level=1)
+    document.add_heading("가. 공무원은 개인정보를 생성형 AI에 입력해서는 안 된다.", level=2)
+    document.add_heading("나. 결과물은 직접 확인하여야 한다.", level=2)
+    document.add_heading("2. 보안", level=1)
+    document.add_heading("가. 비공개 정보는 입력하지 않는다.", level=2)
+    path = tmp_path / "개요.hwpx"
+    document.save_to_path(str(path))
+    doc = load_file(path)
+    assert [(h[0], h[1]) for h in headings(doc)] == [
+        (1, "1. 목적"), (2, "가. 공무원은 개인정보를 생성형 AI에 입력해서는 안 된다."), (2, "나. 결과물은 직접 확인하여야 한다."),
+        (1, "2. 보안"), (2, "가. 비공개 정보는 입력하지 않는다."),
+    ]
+    texts = [b.text for b in doc.blocks if b.kind == "text"]
+    assert texts == ["가. 공무원은 개인정보를 생성형 AI에 입력해서는 안 된다.", "나. 결과물은 직접 확인하여야 한다.", "가. 비공개 정보는 입력하지 않는다."]
+    from ingest.chunker import chunk_document
+
+    chunks = chunk_document(doc, 300, 1, "digest")
+    assert len(chunks) == 3
+    assert "1. 목적" in chunks[0].embed_text and "개인정보를" in chunks[0].text
+
+
+def test_outline_only_docx_is_read_too(tmp_path: Path) -> None:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("1. 목적", level=1)
+    document.add_heading("가. 결과물은 직접 확인하여야 한다.", level=2)
+    path = tmp_path / "outline.docx"
+    document.save(str(path))
+    doc = load_file(path)
+    assert [b.text for b in doc.blocks if b.kind == "text"] == ["가. 결과물은 직접 확인하여야 한다."]
+
+
+def test_clean_text_replaces_lone_surrogates_and_drops_controls() -> None:
+    from ingest.loaders import clean_text
+
+    assert clean_text("a\ud800b") == "a\ufffdb"
+    assert clean_text("\ud83d\ude00") == "\U0001f600", "a pair written as two halves is joined"
+    assert clean_text("x\x00y\x07z\tw\n") == "xyz\tw\n"
+    assert clean_text("가나다") == "가나다"
+    clean_text("a\udfff\ud800").encode("utf-8")
+
+
+def test_lone_surrogate_in_a_json_export_is_cleaned(tmp_path: Path) -> None:
+    """A JSON ``\\ud800`` escape decodes to a lone surrogate, which no embedder can encode."""
+    source = Path(__file__).parent / "data" / "lawcenter_sample.json"
+    raw = source.read_text(encoding="utf-8")
+    assert "비공개 자료" in raw
+    path = tmp_path / "law.json"
+    path.write_text(raw.replace("비공개 자료", "비공개\\ud800 자료", 1), encoding="utf-8")
+    doc = load_file(path)
+    joined = "\n".join(b.text for b in doc.blocks)
+    assert "비공개\ufffd 자료" in joined
+    joined.encode("utf-8")
+
+
+def test_password_protected_docx_says_so(tmp_path: Path) -> None:
+    """Office stores an encrypted DOCX as an OLE compound file, not a zip."""
+    path = tmp_path / "locked.docx"
+    path.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 1024)
+    with pytest.raises(LoadError, match="password-protected"):
+        load_file(path)

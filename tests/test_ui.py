@@ -43,17 +43,19 @@ def norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def start_server(base: Settings, data_dir: Path) -> SimpleNamespace:
+def start_server(base: Settings, data_dir: Path, admin_token: str | None = None, max_file_mb: float = 20.0) -> SimpleNamespace:
     """Build and launch the real UI on a free loopback port over a copy of ``base``'s index.
 
     The Chroma folder is copied (no re-embedding) before anything opens it; an incremental ingest
     then brings the copy up to date with the corpus files, which may have changed since.
+    ``handlers`` maps 'upload', 'reindex', 'delete' to the admin click handlers (when a token is set).
     """
     from app.assistant import Assistant
     from app.ui import build, launch
     from ingest.pipeline import ingest
 
-    settings = Settings(data_dir=data_dir, corpus_dir=base.corpus_dir, audit_log=False)
+    settings = Settings(data_dir=data_dir, corpus_dir=base.corpus_dir, audit_log=False, admin_token=admin_token,  # type: ignore[arg-type]
+                        max_file_mb=max_file_mb)
     try:
         shutil.copytree(base.chroma_dir, settings.chroma_dir)
     except OSError:
@@ -64,7 +66,18 @@ def start_server(base: Settings, data_dir: Path) -> SimpleNamespace:
     demo = build(assistant, settings)
     port = free_port()
     launch(demo, host="127.0.0.1", port=port, settings=settings, prevent_thread_lock=True, quiet=True)
-    return SimpleNamespace(url=f"http://127.0.0.1:{port}/", settings=settings, assistant=assistant, demo=demo, port=port)
+    handlers = {name: click_handler(demo, elem) for name, elem in (("upload", "gb-upload-btn"), ("reindex", "gb-reindex"),
+                                                                   ("delete", "gb-confirm-btn"))}
+    return SimpleNamespace(url=f"http://127.0.0.1:{port}/", settings=settings, assistant=assistant, demo=demo, port=port,
+                           handlers={k: v for k, v in handlers.items() if v is not None})
+
+
+def click_handler(demo: Any, elem_id: str) -> Any:
+    """The function a click on the component ``elem_id`` runs (None when there is no such component)."""
+    ids = [k for k, b in demo.blocks.items() if getattr(b, "elem_id", None) == elem_id]
+    if not ids:
+        return None
+    return next(f.fn for f in demo.fns.values() if (ids[0], "click") in [tuple(t) for t in f.targets])
 
 
 @pytest.fixture(scope="session")
@@ -205,7 +218,7 @@ def test_guidebot_serve_command(tmp_path: Path) -> None:
                 time.sleep(0.5)
         assert ".gb-badge" in (config.get("css") or "")
         data = Client(url, verbose=False).predict("May staff enter personal data into generative AI?", "auto", api_name="/ask")
-        assert data["verdict"] == "not_allowed"
+        assert data["verdict"] in VERDICTS - {"not_covered"}, data
         assert {c["doc_id"] for c in data["citations"]} & {"sample-en-guideline", "ko-sample-act"}
     finally:
         proc.terminate()
@@ -215,81 +228,44 @@ def test_guidebot_serve_command(tmp_path: Path) -> None:
             proc.kill()
 
 
-# -- the chat handler ------------------------------------------------------------------------------
+# -- the Ask tab's handler -----------------------------------------------------------------------
 
 
 def _block(demo: Any, elem_id: str) -> Any:
     return next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == elem_id)
 
 
-def _handler(demo: Any, name: str) -> Any:
-    return next(f.fn for f in demo.fns.values() if getattr(f, "name", "") == name)
+def _answer_handler(demo: Any) -> Any:
+    return next(f.fn for f in demo.fns.values() if getattr(f, "name", "") == "answer")
 
 
-def test_chat_streams_progressively(ui_server: SimpleNamespace) -> None:
+def test_answer_handler_renders_one_card_per_turn_and_keeps_history(ui_server: SimpleNamespace) -> None:
     demo = ui_server.demo
-    respond = _handler(demo, "respond")
-    chatbot, question, panel = _block(demo, "gb-chat"), _block(demo, "gb-question"), _block(demo, "gb-answer")
-    steps = list(respond("민원인 홍길동 010-2345-6789 민원을 챗GPT로 요약해도 되나요?", "auto", [], "en", None))
-    chats = [s[chatbot] for s in steps if chatbot in s]
-    assert len(chats) >= 4, "the answer arrives in several pieces"
-    lengths = [len(c[-1]["content"]) for c in chats[1:]]
-    assert lengths == sorted(lengths) and lengths[0] < lengths[-1]
-    assert all("010-2345-6789" not in c[0]["content"] for c in chats), "the question is shown masked from the start"
-    final = steps[-1]
-    assert final[question] == "" and "▌" not in final[chatbot][-1]["content"]
-    assert "Not allowed" in final[chatbot][-1]["content"]
-    assert 'data-verdict="not_allowed"' in final[panel]
+    answer = _answer_handler(demo)
+    conv, question, error_box = _block(demo, "gb-conv"), _block(demo, "gb-question"), _block(demo, "gb-error")
+    turns = next(b for b in demo.blocks.values() if type(b).__name__ == "State" and b.value == [])
+    first = answer("민원인 홍길동 010-2345-6789 민원을 챗GPT로 요약해도 되나요?", "auto", [], "ko")
+    assert first[question] == "" and first[error_box] == ""
+    page = first[conv]
+    assert "010-2345-6789" not in page and page.count('class="gb-turn"') == 1
+    assert 'data-verdict="not_allowed"' in page and "대신 할 수 있는 일" in page or "gb-alternatives" not in page
+    second = answer("부산시 지침의 4대 가치는?", "auto", first[turns], "ko")[conv]
+    assert second.count('class="gb-turn"') == 2, "the earlier turn keeps its card"
+    assert second.count('class="gb-sources"') == 2, "and its sources"
+    assert second.index('data-verdict="info"') < second.index('data-verdict="not_allowed"'), "newest first"
 
 
-def test_chat_error_keeps_the_question(ui_server: SimpleNamespace) -> None:
+def test_answer_handler_errors_keep_the_question(ui_server: SimpleNamespace) -> None:
     demo = ui_server.demo
-    respond = _handler(demo, "respond")
-    question, error_box, chatbot = _block(demo, "gb-question"), _block(demo, "gb-error"), _block(demo, "gb-chat")
-    history = [{"role": "user", "content": "earlier"}, {"role": "assistant", "content": "answer"}]
+    answer = _answer_handler(demo)
+    question, error_box, conv = _block(demo, "gb-question"), _block(demo, "gb-error"), _block(demo, "gb-conv")
     for bad, words in (("   ", "type a question"), ("x" * 5000, "too long")):
-        steps = list(respond(bad, "auto", history, "en", None))
-        assert len(steps) == 1
-        assert question not in steps[0] and chatbot not in steps[0], "the typed text and the chat stay as they were"
-        assert words in steps[0][error_box] and "Traceback" not in steps[0][error_box]
+        out = answer(bad, "auto", [], "en")
+        assert question not in out and conv not in out, "the typed text and the conversation stay as they were"
+        assert words in out[error_box] and "Traceback" not in out[error_box]
 
 
-# -- uploads, through the client and the helpers -------------------------------------------------
-
-
-def test_upload_through_client_then_delete(client: Any, ui_server: SimpleNamespace, tmp_path: Path) -> None:
-    from gradio_client import handle_file
-
-    from app import library
-
-    settings = ui_server.settings
-    note = tmp_path / "ui test note.md"
-    note.write_text(UPLOAD_DOC, encoding="utf-8")
-    question = "Must staff add a zebrafish watermark to images made with generative AI?"
-    before = client.predict(question, "en", api_name="/ask")
-    assert "ui-test-upload-note" not in {c["doc_id"] for c in before["citations"]}
-
-    outputs = client.predict([handle_file(str(note))], "en", None, "en", api_name="/upload")
-    assert isinstance(outputs, (list, tuple))
-    status_html = " ".join(str(o) for o in outputs if isinstance(o, str))
-    assert "1 added" in status_html, status_html
-    saved = settings.uploads_dir / "ui_test_note.md"
-    assert saved.is_file(), list(settings.uploads_dir.iterdir())
-    assert not any(Path(p).is_relative_to(settings.corpus_dir) for p in settings.uploads_dir.rglob("*"))
-
-    after = client.predict(question, "en", api_name="/ask")
-    check_answer(after, [c.text for c in ui_server.assistant.index.chunks])
-    assert "ui-test-upload-note" in {c["doc_id"] for c in after["citations"]}
-    docs = {d.doc_id: d for d in library.documents(ui_server.assistant.index, settings)}
-    assert docs["ui-test-upload-note"].origin == "upload"
-    assert docs["busan-genai-guidelines-2025"].origin == "corpus"
-
-    summary = library.delete_upload(saved.name, settings)
-    library.refresh_assistant(ui_server.assistant, settings)
-    assert summary["deleted"] == 1 and not summary["failed"]
-    assert not saved.exists()
-    gone = client.predict(question, "en", api_name="/ask")
-    assert "ui-test-upload-note" not in {c["doc_id"] for c in gone["citations"]}
+# -- library helpers -------------------------------------------------------------------------------
 
 
 def test_failed_and_rejected_uploads_are_reported(ui_server: SimpleNamespace, tmp_path: Path) -> None:
@@ -361,49 +337,102 @@ def test_training_cases_load() -> None:
         assert len({c.id for c in cases}) == len(cases)
 
 
-# -- rendering -----------------------------------------------------------------------------------
+# -- rendering ------------------------------------------------------------------------------------
 
 
-def test_labels_complete_in_both_languages() -> None:
-    from app.ui import LABELS
+def make_answer(verdict: str = "not_allowed", **extra: Any) -> Any:
+    from app.answer import Answer, Citation
 
-    assert set(LABELS["ko"]) == set(LABELS["en"])
-    assert all(v.strip() for lang in LABELS.values() for v in lang.values())
-
-
-def test_answer_panel_links_highlights_and_notices(client: Any) -> None:
-    from app.ui import render_answer_panel
-
-    data = client.predict("민원인 010-3456-7890 번호가 들어간 민원을 챗GPT로 요약해도 되나요?", "auto", api_name="/ask")
-    assert data["pii_masked"] and data["verdict"] == "not_allowed"
-    for ui, label in (("ko", "허용되지 않음"), ("en", "Not allowed")):
-        page = render_answer_panel(data, ui)
-        assert 'class="gb-badge gb-v-not_allowed' in page and label in page
-        assert "gb-pii" in page
-        for citation in data["citations"]:
-            assert f'id="gb-src-{citation["n"]}"' in page
-            assert f'href="#gb-src-{citation["n"]}"' in page or f"[{citation['n']}]" not in data["answer"]
-        assert page.count("<mark>") == len(data["citations"])
-        if any(c.get("other_lang") for c in data["citations"]):
-            assert "<details class=\"gb-other\">" in page
+    cite = Citation(n=1, doc_id="kr-nis-genai-security", lang="ko", section_id="rule-no-sensitive-input", title="국정원 보안 지침",
+                    section="5대 수칙 > 민감정보 입력 금지", quote="민감한 정보를 생성형 AI에 입력해서는 안 된다",
+                    source="corpus/ko/kr-nis-genai-security.md", basis="official-summary", score=0.9, issued="2023-06-01",
+                    stance="prohibits",
+                    chunk_text="공무원은 민감한 정보를 생성형 AI에 입력해서는 안 된다 (kr-mois-genai-guidance#non-public-information 참조).")
+    fields: dict[str, Any] = {"question": "민원인 [이름] [전화번호] 민원을 요약해도 되나요?", "language": "ko", "verdict": verdict,
+                              "answer": "허용되지 않습니다 [1].\n- 국정원: 입력 금지 [1]", "citations": [cite],
+                              "alternatives": ["개인정보를 지운 뒤 내부 시스템에서 요약하십시오 [1]"],
+                              "conditions": ["조건 문장 [1]"] if verdict == "conditional" else [], "pii_masked": ["phone", "name"],
+                              "notice": "질문에서 전화번호을(를) 가렸습니다."}
+    fields.update(extra)
+    return Answer(**fields)
 
 
-def test_highlight_and_escape() -> None:
-    from app.ui import highlight, link_markers
+def test_not_allowed_renders_as_a_no_with_its_own_alternatives_block(ui_server: SimpleNamespace) -> None:
+    from app.ui.answer_view import Turn, render_turn
+    from app.ui.lookup import lookup_for
 
-    assert highlight("A <b> then the quote here.", "the quote") == "A &lt;b&gt; then <mark>the quote</mark> here."
-    assert highlight("spaced   out words", "spaced out") == "<mark>spaced   out</mark> words"
-    assert link_markers("see [1] and [9] <x>", {1}) == 'see <a class="gb-cite" href="#gb-src-1" title="[1]">[1]</a> and [9] &lt;x&gt;'
+    lookup = lookup_for(ui_server.assistant.index)
+    page = render_turn(Turn("t1", make_answer(conditions=["stray condition [1]"]), "2026-05-03 14:05"), "ko", lookup)
+    assert 'data-verdict="not_allowed"' in page and "허용되지 않음" in page
+    assert '<section class="gb-block gb-alternatives"><h3>대신 할 수 있는 일</h3>' in page
+    assert "지켜야 할 조건" not in page and "stray condition" not in page and "허용될 수 있" not in page
+    english = render_turn(Turn("t1", make_answer(), "2026-05-03 14:05"), "en", lookup)
+    assert "What you can do instead" in english and "Conditions" not in english
+    conditional = render_turn(Turn("t2", make_answer("conditional"), "2026-05-03 14:05"), "ko", lookup)
+    assert "지켜야 할 조건" in conditional and "gb-alternatives" not in conditional
 
 
-def test_report_rendering(tmp_path: Path) -> None:
-    from app.ui import render_report
+def test_turn_links_markers_both_ways_and_shows_no_internal_ids(ui_server: SimpleNamespace) -> None:
+    from app.ui.answer_view import Turn, render_turn
+    from app.ui.lookup import lookup_for
+
+    lookup = lookup_for(ui_server.assistant.index)
+    page = render_turn(Turn("t1", make_answer(), "2026-05-03 14:05"), "ko", lookup)
+    assert 'href="#gb-t1-s1" id="gb-t1-r1"' in page and 'href="#gb-t1-r1"' in page, "a link to the source and one back"
+    assert 'data-tip="민감한 정보를 생성형 AI에 입력해서는 안 된다"' in page, "hover/focus preview of the quote"
+    visible = re.sub(r"<[^>]+>", " ", page.split("<textarea hidden")[0])
+    assert "#non-public-information" not in visible and "kr-mois-genai-guidance" not in visible
+    assert "corpus/" not in visible and "/work/" not in visible and ".md" not in visible
+    assert "「" in visible, "the cross-reference shows the other document's title"
+    assert "전화번호를" in visible and "을(를)" not in visible
+    assert "<mark>민감한 정보를 생성형 AI에 입력해서는 안 된다</mark>" in page
+
+
+def test_export_has_question_time_verdict_alternatives_and_every_quote(ui_server: SimpleNamespace) -> None:
+    from app.ui.export import export_markdown, markdown_name, print_html
+    from app.ui.lookup import lookup_for
+
+    lookup = lookup_for(ui_server.assistant.index)
+    answer = make_answer()
+    md = export_markdown(answer, "2026-05-03 14:05", "ko", lookup)
+    for part in ("2026-05-03 14:05", answer.question, "허용되지 않음", "대신 할 수 있는 일", "국정원 보안 지침",
+                 "5대 수칙 > 민감정보 입력 금지", "공식 발표 요약", "2023-06-01", "> 민감한 정보를 생성형 AI에 입력해서는 안 된다"):
+        assert part in md, part
+    official = lookup.source_of("kr-nis-genai-security", "ko")
+    assert official and official in md
+    assert markdown_name("2026-05-03 14:05") == "guidebot-202605031405.md"
+    page = print_html(answer, "2026-05-03 14:05", "en", lookup)
+    assert "window.print()" in page and "What you can do instead" in page and "Not allowed" in page
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("전화번호을(를)", "전화번호를"), ("주민등록번호, 이메일을(를)", "주민등록번호, 이메일을"), ("[이름]을(를)", "[이름]을"),
+    ("계좌번호이(가)", "계좌번호가"), ("서울은(는)", "서울은"), ("파일(으)로", "파일로"), ("서울(으)로", "서울로"),
+    ("책(으)로", "책으로"), ("3을(를)", "3을"), ("2을(를)", "2를"), ("'guide.md'을(를)", "'guide.md'를"),
+])
+def test_korean_particles_by_final_consonant(text: str, expected: str) -> None:
+    from app.ui.i18n import fix_particles
+
+    assert fix_particles(text) == expected
+
+
+def test_labels_complete_in_both_languages_and_no_raw_particles() -> None:
+    from app.ui.i18n import labels, t
+
+    table = labels()
+    assert set(table["ko"]) == set(table["en"])
+    assert all(v.strip() for lang in table.values() for v in lang.values())
+    assert "을(를)" not in t("ko", "deleted", name="회의록.md") and t("ko", "deleted", name="회의록.md").startswith("회의록.md를")
+
+
+def test_report_rendering_from_report_files(tmp_path: Path) -> None:
+    from app.ui.report_view import render_report
 
     folder = tmp_path / "last-test"
     assert "No evaluation report yet" in render_report(folder, "en")
     folder.mkdir()
-    systems = {"guidebot": {"verdict_accuracy": 0.9, "hit@5": 0.8, "pii_leaks": 0.0},
-               "bm25": {"verdict_accuracy": 0.6, "hit@5": 0.5, "pii_leaks": 0.0}}
+    systems = {"guidebot": {"verdict_accuracy": 0.9, "hit@5": 0.8, "pii_leaks": 0.0, "latency_p50_ms": 40},
+               "bm25": {"verdict_accuracy": 0.6, "hit@5": 0.5, "pii_leaks": 0.0, "latency_p50_ms": 12}}
     (folder / "report.json").write_text(json.dumps({
         "dataset": "v1", "split": "test", "systems": systems, "passed": False, "failures": ["hit@5 = 0.8 < 0.85"],
         "thresholds": {"guidebot": {"verdict_accuracy": {"min": 0.85}, "hit@5": {"min": 0.85}}},
@@ -412,12 +441,72 @@ def test_report_rendering(tmp_path: Path) -> None:
     (folder / "predictions.jsonl").write_text(json.dumps({
         "system": "guidebot", "id": "case-7", "category": "info", "expected": ["info"], "verdict": "allowed",
         "retrieved": ["a#b"], "gold": []}) + "\n", encoding="utf-8")
-    (folder / "report.html").write_text('<img alt="hits" src="data:image/png;base64,iVBORw0KGgo=">', encoding="utf-8")
     page = render_report(folder, "en")
-    assert "verdict_accuracy" in page and "0.900" in page and "bm25" in page
-    assert "case-7" in page and 'src="data:image/png;base64,iVBORw0KGgo="' in page
-    assert "below their thresholds" in page
-    assert "정보" in render_report(folder, "ko")
+    assert "Verdict accuracy" in page and "0.900" in page and "bm25" in page and "case-7" in page
+    assert "below their thresholds" in page and "Answer quality (higher is better)" in page
+    assert page.count('class="gb-chart"') == 2 and "#0072B2" in page, "HTML charts in the Okabe-Ito palette"
+    korean = render_report(folder, "ko")
+    assert "판단 정확도" in korean and "답변 품질 지표" in korean and "정보" in korean
+
+
+# -- the code's shape (issue 13) -------------------------------------------------------------------
+
+
+def test_app_imports_nothing_from_evals() -> None:
+    import ast
+
+    for file in (REPO_ROOT / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not any(n == "evals" or n.startswith("evals.") for n in names), f"{file.name} imports evals"
+
+
+def test_ui_package_modules_are_small_and_use_no_private_gradio_attributes() -> None:
+    assert not (REPO_ROOT / "app" / "ui.py").exists()
+    for file in (REPO_ROOT / "app" / "ui").glob("*.py"):
+        text = file.read_text(encoding="utf-8")
+        assert len(text.splitlines()) <= 300, file.name
+        assert not re.search(r"(demo|gr|evt|event|block|component|btn|ui_radio)\._[a-z]", text), file.name
+        assert "_deprecated_" not in text and "._id" not in text, file.name
+        assert "time.sleep" not in text, "no simulated streaming"
+
+
+# -- newcomers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp949"])
+def test_question_lists_in_every_common_encoding(tmp_path: Path, encoding: str) -> None:
+    from app.cli import read_question_list
+
+    file = tmp_path / "q.txt"
+    file.write_bytes("부산시 지침의 4대 가치는?\n보도자료를 AI로 써도 되나요?\n".encode(encoding))
+    assert read_question_list(file).splitlines() == ["부산시 지침의 4대 가치는?", "보도자료를 AI로 써도 되나요?"]
+
+
+def test_ask_file_reads_cp949_without_a_traceback(corpus_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    monkeypatch.setenv("GUIDEBOT_DATA_DIR", str(corpus_settings.data_dir))
+    file = tmp_path / "list.txt"
+    file.write_bytes("부산시 지침의 4대 가치는?\n".encode("cp949"))
+    result = CliRunner().invoke(main, ["ask", "--json", "--file", str(file)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["verdict"] == "info"
+
+
+def test_no_index_says_how_to_build_one(tmp_path: Path) -> None:
+    from app.asking import Failure, ask_or_error
+    from app.assistant import Assistant
+    from app.ui.context import failure_message
+
+    assistant = Assistant(Settings(data_dir=tmp_path / "empty", audit_log=False))
+    result = ask_or_error(assistant, "부산시 지침의 4대 가치는?")
+    assert isinstance(result, Failure) and result.kind == "no_index" and result.status == 503
+    assert "guidebot ingest" in result.message and ".venv/bin" in result.message
+    assert "guidebot ingest" in failure_message(result, "ko")
 
 
 # -- feedback ------------------------------------------------------------------------------------

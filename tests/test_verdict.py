@@ -172,3 +172,46 @@ def test_every_rule_is_pure(name: str) -> None:
     ev = evidence(hit(PERMIT_DRAFT), hit(VERIFY), prohibitions=(PROHIBIT_PII,), remedies=(PSEUDONYMISE,))
     first, second = rule(u, ev, CFG), rule(u, ev, CFG)
     assert first == second
+
+
+def test_a_question_naming_an_ai_tool_needs_a_confident_reading_to_be_refused() -> None:
+    """"May I ask ChatGPT for ideas?" read as out of domain at 0.6: the tool keeps it in scope."""
+    u = understanding(Intent.OUT_OF_DOMAIN, 0.6)
+    d = decide(u, evidence(hit(PERMIT_DRAFT), best_coverage=0.2, question_tags=frozenset({"public_tool"})), CFG)
+    assert d.verdict is not Verdict.NOT_COVERED
+    d = decide(u, evidence(hit(PERMIT_DRAFT), best_coverage=0.2, question_tags=frozenset()), CFG)
+    assert d.verdict is Verdict.NOT_COVERED
+
+
+def test_naming_the_act_keeps_a_question_in_scope_unless_it_is_a_foreign_law() -> None:
+    d = decide(understanding(Intent.OUT_OF_DOMAIN, 0.9, law_mention=True), evidence(hit(LABEL_DUTY), best_coverage=0.2), CFG)
+    assert d.verdict is not Verdict.NOT_COVERED
+    u = understanding(Intent.OUT_OF_DOMAIN, 0.9, law_mention=True, foreign_law=True)
+    d = decide(u, evidence(hit(LABEL_DUTY), best_coverage=0.9, question_tags=frozenset()), CFG)
+    assert d.verdict is Verdict.NOT_COVERED
+
+
+def test_must_we_with_risky_data_gets_the_requirements_not_a_no() -> None:
+    """"Must we publish the overseer's name and contact?" asks what is required."""
+    u = understanding(Intent.OBLIGATION, features={"personal_data"})
+    d = decide(u, evidence(hit(LABEL_DUTY), prohibitions=(PROHIBIT_PII,)), CFG)
+    assert d.verdict is not Verdict.NOT_ALLOWED
+
+
+def test_skipping_a_duty_is_never_allowed_even_without_a_matching_duty() -> None:
+    textbook = clause("framework#textbook-modular", "permits")
+    d = decide(understanding(omission=True), evidence(hit(textbook), question_tags=frozenset()), CFG)
+    assert d.verdict is not Verdict.ALLOWED
+
+
+def test_a_named_article_is_answered_with_what_it_says() -> None:
+    u = understanding(Intent.PERMISSION, law_refs=(LawRef("act", "art-39"),))
+    d = decide(u, evidence(hit(clause("act#art-39", "permits", kind="law")), law=(clause("act#art-39", "permits", kind="law"),)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.INFO, "information")
+
+
+def test_who_must_asks_for_a_fact() -> None:
+    """"Who must a department head notify?" names a duty but asks who: information, not a no."""
+    u = understanding(Intent.OBLIGATION, features={"personal_data"}, wh=True)
+    d = decide(u, evidence(hit(VERIFY), prohibitions=(PROHIBIT_PII,), question_tags=frozenset()), CFG)
+    assert (d.verdict, d.rule) == (Verdict.INFO, "information")
