@@ -53,7 +53,10 @@ def ingest_cmd(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
     if as_json:
         data = summary.to_dict()
         data.pop("embedded", None)
+        data.pop("flagged", None)  # the JSON keeps the contract's keys; flagged files go to stderr
         click.echo(json.dumps(data, ensure_ascii=False))
+        for flagged in summary.flagged:
+            click.echo(f"  flagged: {flagged['path']}: {flagged['sentences']} sentence(s) addressed to the model removed", err=True)
     else:
         click.echo(
             f"files: {summary.added} added, {summary.updated} updated, {summary.unchanged} unchanged, "
@@ -62,6 +65,8 @@ def ingest_cmd(paths: tuple[Path, ...], rebuild: bool, as_json: bool) -> None:
         )
         for failure in summary.failed:
             click.echo(f"  failed: {failure['path']}: {failure['reason']}", err=True)
+        for flagged in summary.flagged:
+            click.echo(f"  flagged: {flagged['path']}: {flagged['sentences']} sentence(s) addressed to the model removed", err=True)
     if not summary.ok:
         sys.exit(1)
 

