@@ -116,9 +116,12 @@ class Assistant:
         self._reloader.start()
         return True
 
-    def _observe(self, state: StoreState) -> bool:
-        """Note whether the store is ahead of the served index (and since when); returns it."""
-        behind = state != self.index.state
+    def _observe(self, state: StoreState, index: ClauseIndex | None = None) -> bool:
+        """Note whether the store is ahead of the served index (and since when); returns it.
+
+        ``index`` is the index a caller reports on (health takes one snapshot: comparing the
+        store with an index swapped in meanwhile could say 'ok' beside the old one's count)."""
+        behind = state != (index or self.index).state
         with self._lock:
             if behind and self._behind_since is None:
                 self._behind_since = time.monotonic()
@@ -217,7 +220,7 @@ class Assistant:
         except StoreError as exc:
             return {"status": "down", **out, "store_chunks": None, "lag_chunks": None, "lag_seconds": None,
                     "error": _describe(exc)}
-        behind = self._observe(state)
+        behind = self._observe(state, index)
         if behind:
             self._checked = min(self._checked, time.monotonic() - REFRESH_EVERY_S)  # due now
             self.refresh()

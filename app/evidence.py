@@ -92,8 +92,10 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
     risks = set(u.risks) if not u.mitigated else set()
     limit = config.policy_pool
 
+    sims = index.policy_sims(vector)  # once: every pool below ranks by the same similarities
+
     def pool(stances: set[str], tags: set[str] | None, rank_by: set[str] | None = None, n: int = limit) -> list[Clause]:
-        return [c for c, _ in index.policy_clauses(vector, stances, tags, rank_by=rank_by or set(u.features), limit=n)]
+        return [c for c, _ in index.policy_clauses(vector, stances, tags, rank_by=rank_by or set(u.features), limit=n, sims=sims)]
 
     prohibitions = _distinct_docs(pool({"prohibits"}, risks), 4) if risks else ()
     remedies: tuple[Clause, ...] = ()

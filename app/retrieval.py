@@ -321,6 +321,10 @@ class ClauseIndex:
     def dense_hits(self, vector: list[float], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
         return self.store.query(vector, n, where=where)
 
+    def policy_sims(self, vector: list[float]) -> np.ndarray:
+        """Cosine of ``vector`` with every policy clause chunk (what :meth:`policy_clauses` ranks by)."""
+        return self.policy_vectors @ np.asarray(vector, dtype=np.float32)
+
     def policy_clauses(
         self,
         vector: list[float],
@@ -330,15 +334,17 @@ class ClauseIndex:
         *,
         rank_by: set[str] | None = None,
         limit: int | None = None,
+        sims: np.ndarray | None = None,
     ) -> list[tuple[Clause, float]]:
         """Clauses of the given stances (sharing one of ``features``), most similar first, or, with
         ``rank_by``, those sharing most of ``rank_by`` first and then the most similar.
 
         Comparator documents (foreign guidance) never decide a verdict for Korean officials.
+        ``sims`` (from :meth:`policy_sims`) saves recomputing the similarities for the same vector.
         """
         if not len(self._policy_clause):
             return []
-        sims = self.policy_vectors @ np.asarray(vector, dtype=np.float32)
+        sims = self.policy_sims(vector) if sims is None else sims
         mask = np.isin(self._policy_stance, [STANCES.index(s) for s in stances if s in STANCES]) & ~self._policy_comparator
         if features is not None:
             mask &= (self._policy_bits & self._bits(features)) != 0

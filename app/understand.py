@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from app.pii import LABELS
 from ingest.documents import detect_lang
 from ingest.features import features_of
 from ingest.instructions import INSTRUCTION
@@ -52,8 +53,8 @@ FLAGS = ("mitigated", "injection")
 
 # -- formats -----------------------------------------------------------------------------------
 
-_MASK_LABEL = re.compile(r"\[(주민등록번호|외국인등록번호|전화번호|이메일|카드번호|계좌번호|여권번호|운전면허번호|차량번호|이름|주소|RRN|FRN|PHONE|EMAIL|CARD|"
-                         r"ACCOUNT|PASSPORT|LICENCE|PLATE|NAME|ADDRESS)\]")  # app.pii.LABELS
+# The labels the masker writes (app/pii.py): personal data was found, and they carry no meaning for retrieval.
+_MASK_LABEL = re.compile("|".join(re.escape(label) for table in LABELS.values() for label in table.values()))
 # Instructions addressed to the model (prompt-injection markers), cut out clause by clause.
 _INSTRUCTION = INSTRUCTION
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?。:;])\s+|\n+|\s+(?:and then|and|then)\s+|(?<=고)\s+|,\s+")

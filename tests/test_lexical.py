@@ -21,13 +21,19 @@ def corpus() -> list[list[str]]:
     return docs
 
 
-def test_scores_match_bm25s(corpus: list[list[str]]) -> None:
+def indexed(corpus: list[list[str]]) -> tuple[bm25s.BM25, Lexicon]:
+    """The reference bm25s index and our lexicon over the same corpus."""
     reference = bm25s.BM25()
     reference.index([d or ["∅"] for d in corpus], show_progress=False)
     lexicon = Lexicon()
     for doc in corpus:
         lexicon.add(doc)
     lexicon.freeze()
+    return reference, lexicon
+
+
+def test_scores_match_bm25s(corpus: list[list[str]]) -> None:
+    reference, lexicon = indexed(corpus)
     for query in (["w0"], ["w1", "w5", "w250"], ["w3", "w3", "w17"], ["w299", "w42", "w0", "w7"]):
         expected = reference.get_scores(query)
         got = lexicon.scores(lexicon.known(query))
@@ -62,12 +68,7 @@ def test_top_rows_best_first_ties_by_index() -> None:
 def test_saved_lexicon_is_a_bm25s_index_loaded_memory_mapped(corpus: list[list[str]], tmp_path) -> None:
     """``Lexicon.save`` writes bm25s's format: bm25s itself loads it (memory-mapped) and scores as
     the reference does, and ``Lexicon.load`` gives back the same scores, weights and coverage."""
-    reference = bm25s.BM25()
-    reference.index([d or ["∅"] for d in corpus], show_progress=False)
-    lexicon = Lexicon()
-    for doc in corpus:
-        lexicon.add(doc)
-    lexicon.freeze()
+    reference, lexicon = indexed(corpus)
     lexicon.save(tmp_path / "lex")
     by_bm25s = bm25s.BM25.load(str(tmp_path / "lex"), mmap=True)
     loaded = Lexicon.load(tmp_path / "lex")
