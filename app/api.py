@@ -4,7 +4,9 @@
                          200: the answer contract's JSON object (``Answer.to_dict()``)
                          400: {"error": "..."} for an empty or oversized question
                          503: {"error": "..."} when the store cannot be reached or nothing is indexed
-    GET  /api/v1/health  200: {"status": "ok", "chunks": N, "embedder": "..."}; 503 when the store is down
+    GET  /api/v1/health  200: {"status": "ok" | "degraded", "chunks": served N, "store_chunks": N, "lag_chunks": N,
+                         "lag_seconds": S, ...} (``Assistant.health``); 503 with "status": "down" when the
+                         store cannot be reached
 
 Admin routes (``Authorization: Bearer <GUIDEBOT_ADMIN_TOKEN>``; 403 without it).  They exist only
 when a token is set; otherwise every ``/api/v1/admin/...`` request is refused with 403:
@@ -32,7 +34,6 @@ from pydantic import BaseModel, Field
 
 from app.asking import Failure, ask_or_error
 from app.roles import AdminError, admin_enabled, bearer, check_token
-from ingest.store import StoreError
 
 if TYPE_CHECKING:
     from app.assistant import Assistant
@@ -59,15 +60,13 @@ def routes(assistant: Assistant) -> list[APIRoute]:
         return result.to_dict()
 
     def health() -> Any:
-        try:
-            chunks = assistant.store.count()
-        except StoreError as exc:
-            return JSONResponse({"status": "unavailable", "error": str(exc)}, status_code=503)
-        return {"status": "ok", "chunks": chunks, "indexed": assistant.index.count, "embedder": assistant.store.embedder_id}
+        # The replica's own report: 'ok' only while the served index is the store's current state.
+        report = assistant.health()
+        return JSONResponse(report, status_code=503) if report["status"] == "down" else report
 
     out = [
         APIRoute("/api/v1/ask", ask, methods=["POST"], summary="Answer one question with a verdict and cited clauses"),
-        APIRoute("/api/v1/health", health, methods=["GET"], summary="Whether the index store is reachable"),
+        APIRoute("/api/v1/health", health, methods=["GET"], summary="Whether this replica serves what the store holds (ok, degraded with the lag, down)"),
     ]
     return out + (admin_routes(assistant) if admin_enabled(assistant.settings) else [disabled_admin_route()])
 

@@ -204,7 +204,10 @@ class Composer:
             kinds = ", ".join(PII_KIND_NAMES[lang].get(k, k) for k in pii_kinds)
             marker = f" [{pii_citation.n}]" if pii_citation else ""
             lines.append(PII_RULE[lang].format(kinds=kinds) + f"{marker}.")
-        if self.u.asks_permission and decision.responsibility is not None:
+        # The closing line keeps the decision with the official when the use goes ahead; a no or a
+        # statement of what the documents say has nothing left to decide.
+        if self.u.asks_permission and decision.responsibility is not None \
+                and decision.verdict in (Verdict.ALLOWED, Verdict.CONDITIONAL):
             resp = self.cite(decision.responsibility, score.get(decision.responsibility.key, 0.0))
             lines.append(f"{CLOSING[lang]} [{resp.n}].")
         return "\n".join(lines), condition_texts, alternatives

@@ -30,6 +30,10 @@ class AnswerConfig:
     ood_ai_min: float = 0.9  # a question that names an AI tool is refused only from this probability
     relevance_min: float = 0.40  # best dense cosine ... (information questions only)
     coverage_min: float = 0.50  # ... and idf-weighted token coverage both below these: not covered
+    # A question the intent head reads as in-domain information is refused only on far weaker
+    # evidence: the classifier already says the documents' subject is asked about.
+    info_relevance_min: float = 0.25
+    info_coverage_min: float = 0.35
     # understanding
     intent_min: float = 0.45  # below this the intent is uncertain: the standing-rules reading answers
     feature_min: float = 0.5
@@ -37,6 +41,7 @@ class AnswerConfig:
     harmful_min: float = 0.5
     mitigated_min: float = 0.6
     injection_min: float = 0.6
+    omission_min: float = 0.5  # the question proposes skipping a duty (label, review, notice, assessment)
     # the verdict rules
     top_deciding: int = 4  # how many of the best hits may decide a verdict directly
     policy_pool: int = 12  # the most similar policy clauses among which feature overlap decides

@@ -36,6 +36,7 @@ class Evidence:
     remedies: tuple[Clause, ...] = ()  # requirements, recommendations or permissions an official can act on
     people_duties: tuple[Clause, ...] = ()  # requirements about decisions on people, hiring, images
     harm: tuple[Clause, ...] = ()  # the principles and rules closest to a harmful purpose
+    duties: tuple[Clause, ...] = ()  # requirements closest to a question that proposes skipping one
     responsibility: Clause | None = None
     pii_rule: Clause | None = None
     question_tags: frozenset[str] = frozenset()  # clause-lexicon tags of the question (AI tool, task)
@@ -108,11 +109,12 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
         people.add("discrimination")
     people_duties = _distinct_docs(pool({"requires", "prohibits"}, people), 2) if people else ()
     harm = _distinct_docs(pool({"prohibits", "requires"}, None, rank_by=set()), 3) if "harmful" in u.features else ()
+    duties = tuple(pool({"requires"}, None, rank_by=set(), n=2)) if u.omission else ()
     responsibility = next(iter(pool({"requires"}, {"responsibility"}, n=1)), None)
     pii_rule = next(iter(pool({"prohibits"}, {"personal_data"}, n=1)), None)
     return Evidence(
         hits=tuple(hits), law=tuple(dict.fromkeys(law)), prohibitions=prohibitions, remedies=remedies,
-        people_duties=people_duties, harm=harm, responsibility=responsibility, pii_rule=pii_rule,
+        people_duties=people_duties, harm=harm, duties=duties, responsibility=responsibility, pii_rule=pii_rule,
         question_tags=frozenset(features_of(u.query)),
         best_dense=max((h.dense for h in hits), default=0.0),
         best_coverage=max((h.coverage for h in hits), default=0.0),  # computed by the search

@@ -1,5 +1,5 @@
 """What a question asks, learned from labelled questions: intent, risk features, harmful purpose,
-mitigation and injection, each with a confidence.
+mitigation, a duty proposed to be skipped (omission) and injection, each with a confidence.
 
 The heads are logistic regressions (trained by ``python -m evals.train_understanding`` on the
 ``train`` split of the evaluation data, never on dev or test) over features guidebot already
@@ -49,7 +49,7 @@ class Intent(StrEnum):
 INTENTS = tuple(Intent)
 FEATURES = ("personal_data", "sensitive", "non_public", "decision", "hiring", "images_of_people", "harmful")
 RISKS = frozenset({"personal_data", "sensitive", "non_public"})
-FLAGS = ("mitigated", "injection")
+FLAGS = ("mitigated", "injection", "omission")
 
 # -- formats -----------------------------------------------------------------------------------
 
@@ -68,15 +68,6 @@ _LAW_NAME = re.compile(
 )
 _DECREE_NAME = re.compile(r"시행령|Enforcement Decree|\bDecree\b", re.IGNORECASE)
 _FOREIGN_LAW = re.compile(r"\bEU\b|유럽|European|GDPR|미국 법|\bUS law", re.IGNORECASE)
-# Asking whether a duty may be skipped: a narrow extra signal next to the learned heads.
-_OMISSION = re.compile(
-    r"\bwithout (notify|label|tell|inform|disclos|report|appoint|mark|register|review|check|verif)\w*|\b(skip|ignore|omit|bypass)\w*\b"
-    r"|\b(don'?t|do not|not) (have|need) to\b|\bno need to\b"
-    r"|\b(hide|conceal)\w*|않아도|안\s?해도|생략|무시해도|알리지\s?않|표시하지\s?않|안\s?알려도|표시\s?안|숨기|숨겨|감추|감춰",
-    re.IGNORECASE,
-)
-
-
 @dataclass(frozen=True)
 class LawRef:
     """An article (or annex) the question names: ``doc`` is 'act' or 'decree'."""
@@ -117,6 +108,7 @@ class Understanding:
             "features": sorted(self.features),
             "confidence": {k: round(v, 3) for k, v in self.confidence.items()},
             "mitigated": self.mitigated,
+            "omission": self.omission,
             "injection": self.injection,
             "law_refs": [f"{r.doc}#{r.anchor}" for r in self.law_refs],
         }
@@ -305,9 +297,10 @@ def understand(question: str, lang: str | None, vector: Any, *, pii_found: bool 
     injection = injection or binary_p.get("injection", 0.0) >= cfg.injection_min
     confidence = {"intent": intent_conf, **{f"p_{k}": v for k, v in intent_p.items()}, **{f: round(binary_p[f], 4) for f in FEATURES}}
     confidence["mitigated"] = binary_p.get("mitigated", 0.0)
+    confidence["omission"] = binary_p.get("omission", 0.0)
     return Understanding(
         lang=lang, intent=intent, confidence=confidence, features=frozenset(features), mitigated=mitigated,
-        injection=injection, omission=bool(_OMISSION.search(query)), query=query, law_refs=refs,
+        injection=injection, omission=binary_p.get("omission", 0.0) >= cfg.omission_min, query=query, law_refs=refs,
         law_mention=law_mention, foreign_law=bool(_FOREIGN_LAW.search(query)), pii_found=pii_found,
         wh=asks_wh(query, lang),
     )

@@ -5,9 +5,10 @@ nothing, and the first rule that applies decides.  Each rule is a small function
 own in tests/test_verdict.py.  In order:
 
 1. ``out_of_domain``: the question is about something the documents do not govern.
-2. ``no_evidence``: a question for information that no clause comes close to.
-3. ``harmful_purpose``: the use serves harassment, deception, covert surveillance, discrimination
-   or election manipulation: not allowed, citing the principles and rules it breaks.
+2. ``harmful_purpose``: the use serves harassment, deception, covert surveillance, discrimination
+   or election manipulation: not allowed, citing the principles and rules it breaks (whatever the
+   retrieval found: the principles it breaks are chosen for it).
+3. ``no_evidence``: a question for information that no clause comes close to.
 4. ``information``: a question for information (the intent is confident).
 5. ``risky_data``: a use that puts personal, sensitive or non-public data (not removed first)
    where a prohibition forbids it: not allowed; what can be done instead is listed apart.
@@ -97,10 +98,15 @@ def out_of_domain(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision
 
 
 def no_evidence(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    """Nothing close enough to answer from.  A question the domain classifier confidently reads as
+    in-domain information needs far weaker evidence than one it leans to read as out of domain."""
     if not ev.hits and not ev.law:
         return _decision(Verdict.NOT_COVERED, "no_evidence", ev)
-    if u.intent in (Intent.INFORMATION, Intent.OUT_OF_DOMAIN) and not ev.law and ev.best_dense < cfg.relevance_min \
-            and ev.best_coverage < cfg.coverage_min:
+    if ev.law or u.intent not in (Intent.INFORMATION, Intent.OUT_OF_DOMAIN):
+        return None
+    in_domain = u.intent is Intent.INFORMATION and u.confidence.get("intent", 0.0) >= cfg.intent_min
+    relevance, coverage = (cfg.info_relevance_min, cfg.info_coverage_min) if in_domain else (cfg.relevance_min, cfg.coverage_min)
+    if ev.best_dense < relevance and ev.best_coverage < coverage:
         return _decision(Verdict.NOT_COVERED, "no_evidence", ev)
     return None
 
@@ -152,6 +158,7 @@ def skip_duty(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | N
         return None
     duties = [h.clause for h in _binding(ev, cfg) if h.clause.stance == "requires"]
     duties += [c for c in ev.law if c.stance == "requires"]
+    duties += list(ev.duties)  # the requirements closest to the question, wherever retrieval ranked them
     duties += [h.clause for h in ev.hits if h.clause.stance == "requires" and h.clause.role != "comparator"]
     duties = list(_distinct_docs(duties + list(ev.people_duties), 2))
     if not duties:
@@ -236,8 +243,8 @@ def descriptive_only(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decis
 
 RULES: tuple[tuple[str, Rule], ...] = (
     ("out_of_domain", out_of_domain),
-    ("no_evidence", no_evidence),
     ("harmful_purpose", harmful_purpose),
+    ("no_evidence", no_evidence),
     ("information", information),
     ("risky_data", risky_data),
     ("skip_duty", skip_duty),

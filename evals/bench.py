@@ -1,7 +1,7 @@
 """``make bench``: figures, not assertions.  One run prints a table and writes bench/results/bench.json
 and bench/results/bench.png.
 
-    python -m evals.bench [--skip-scale] [--scales 10 100] [--faults]
+    python -m evals.bench [--skip-scale] [--scales 10 100] [--faults] [--skip-reload]
 
 Stages (each measured in its own subprocess so that peak RSS is its own):
   ingest   raw embedder chunks/s vs pipeline chunks/s on the same chunks; cold and unchanged
@@ -15,6 +15,10 @@ Stages (each measured in its own subprocess so that peak RSS is its own):
   scale    the same (index, startup, ask) on a synthetic corpus 10x and 100x the size, made by
            recombining real sections under new ids (see ``build_scaled``); ``--scales 1 100``
            names the factors (1 is the bundled corpus, measured anyway)
+  reload   20 REST users on one ``guidebot serve`` while another process ingests 5,000 chunks
+           into its store, then runs ``ingest --rebuild``: requests, errors, health answers that
+           said ok while behind, worst lag, verdicts unlike before, p50/p95 per phase
+           (``evals.load.reload_scenario``; about 4 minutes; ``--skip-reload`` leaves it out)
 """
 
 from __future__ import annotations
@@ -294,6 +298,7 @@ def main() -> None:
     parser.add_argument("--scales", nargs="+", default=["10", "100"], help="corpus factors, e.g. 1 100 (or 10,100)")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--faults", action="store_true", help="also 20 kill -9 ingests and 1,000 fuzzed questions")
+    parser.add_argument("--skip-reload", action="store_true", help="leave out the reload stage (20 users during an ingest)")
     args = parser.parse_args()
     if args.stage == "ingest":
         print(json.dumps(stage_ingest(Path(args.data))))
@@ -306,6 +311,11 @@ def main() -> None:
         return
     if args.stage == "index":
         print(json.dumps(stage_index(Path(args.data))))
+        return
+    if args.stage == "reload":
+        from evals.load import reload_scenario
+
+        print(json.dumps(reload_scenario(), ensure_ascii=False))
         return
     if args.stage == "build":
         print(json.dumps({"chunks": build_scaled(Path(args.source), Path(args.data), args.factor), "peak_rss_mb": peak_rss_mb()}))
@@ -340,6 +350,9 @@ def main() -> None:
         if args.faults:
             results["faults"] = child("faults", "--data", str(work / "faults"))
             print(json.dumps({"faults": results["faults"]}, indent=1), flush=True)
+        if not args.skip_reload:
+            results["reload"] = child("reload")
+            print(json.dumps({"reload": results["reload"]}, indent=1, ensure_ascii=False), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     (OUT / "bench.json").write_text(json.dumps(results, indent=2), encoding="utf-8")

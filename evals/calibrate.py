@@ -26,6 +26,8 @@ GRID: dict[str, tuple[float, ...]] = {
     "intent_min": (0.3, 0.4, 0.45),
     "mitigated_min": (0.5, 0.6, 0.7),
     "relevance_min": (0.35, 0.4, 0.45),
+    "info_relevance_min": (0.2, 0.25, 0.3, 0.35),
+    "omission_min": (0.4, 0.5, 0.6),
 }
 PASSES = 1
 CAUTIOUS = {"harmful_min"}

@@ -90,6 +90,7 @@ def expected_from_labels(row: dict[str, object]) -> list[str]:
     """The verdicts a careful colleague could defend for a labelled training question, from its labels
     alone: out of domain -> not covered; a question for information -> info; a harmful purpose ->
     not allowed; a use of personal, sensitive or non-public data not removed first -> not allowed;
+    a proposal to skip a duty that comes with the use (labelling, review, notice) -> not allowed;
     any other use -> allowed, with conditions, or (for a "must we") info."""
     features = set(row.get("features") or [])  # type: ignore[call-overload]
     intent = row.get("intent")
@@ -101,4 +102,6 @@ def expected_from_labels(row: dict[str, object]) -> list[str]:
         return ["not_allowed"]
     if features & {"personal_data", "sensitive", "non_public"} and not row.get("mitigated"):
         return ["not_allowed"]
+    if row.get("omission"):
+        return ["not_allowed"]  # no guideline lets a duty that comes with the use be skipped
     return ["allowed", "conditional", "info"] if intent == "obligation" else ["allowed", "conditional"]

@@ -1,7 +1,7 @@
 """Read guideline files into :class:`LoadedDocument` objects, keeping their structure.
 
 One loader per format (Markdown with YAML front matter, plain text in any common Korean office
-encoding, PDF, DOCX, HTML, HWPX; HWP 5 in :mod:`ingest.hwp`; statutes exported from the law
+encoding, PDF, DOCX, HTML, HWPX; HWP 5 in :mod:`ingest.hwp`; XLSX in :mod:`ingest.xlsx`; statutes exported from the law
 information center as JSON or XML in :mod:`ingest.lawcenter`).  Every failure is raised as :class:`LoadError` with a reason a
 person can act on; nothing else escapes :func:`load_file`.  Containers are measured before a parser
 opens them (:mod:`ingest.limits`), and every text is cleaned of what cannot be encoded (a lone
@@ -24,7 +24,7 @@ from ingest.legal import match_heading
 from ingest.limits import ExpansionError, check_pdf, check_text_size, check_zip
 from ingest.settings import REPO_ROOT
 
-SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".hwpx", ".hwp", ".json", ".xml")
+SUPPORTED = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm", ".hwpx", ".hwp", ".xlsx", ".json", ".xml")
 _MAX_LINE_CHARS = 200_000  # a "line" longer than this is data, not a document
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -495,6 +495,12 @@ def _load_hwp(path: Path) -> LoadedDocument:
     return load_hwp(path)
 
 
+def _load_xlsx(path: Path) -> LoadedDocument:
+    from ingest.xlsx import load_xlsx  # imports this module: loaded on first use
+
+    return load_xlsx(path)
+
+
 def _load_lawcenter(path: Path, trusted: bool = False) -> LoadedDocument:
     from ingest.lawcenter import load_lawcenter  # imports this module: loaded on first use
 
@@ -511,6 +517,7 @@ _LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
     ".htm": _load_html,
     ".hwpx": _load_hwpx,
     ".hwp": _load_hwp,
+    ".xlsx": _load_xlsx,
     ".json": _load_lawcenter,
     ".xml": _load_lawcenter,
 }

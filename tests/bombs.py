@@ -90,6 +90,83 @@ def hwpx_bomb(path: Path, unpacked: int = 190_000_000) -> Path:
     return path
 
 
+def _xlsx_parts() -> dict[str, bytes]:
+    import openpyxl
+
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = "x"
+    workbook.save(buffer)
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _row_blocks(unpacked: int, noise: int) -> object:
+    """About ``unpacked`` bytes of SpreadsheetML rows; ``noise`` random bytes a MB set the packed size."""
+    rng = random.Random(14)
+    row = '<row><c t="inlineStr"><is><t>가나 rule text</t></is></c></row>'.encode() * 16384
+    written = 0
+    while written < unpacked:
+        block = row + b'<row><c t="inlineStr"><is><t>' + base64.b64encode(rng.randbytes(noise)) + b"</t></is></c></row>"
+        written += len(block)
+        yield block
+
+
+def xlsx_bomb(path: Path, unpacked: int = 190_000_000) -> Path:
+    """The DOCX bomb's XLSX twin: about 760 KB whose xl/worksheets/sheet1.xml unpacks to about 190 MB."""
+    _write_with_body(path, _xlsx_parts(), "xl/worksheets/sheet1.xml", b"<sheetData>", b"", _row_blocks(unpacked, 730))
+    return path
+
+
+def _xlsx_with_part(path: Path, name: str, content_type: str, body: object) -> Path:
+    """The small workbook plus part ``name`` streamed from ``body``'s blocks (listed in the content types)."""
+    parts = _xlsx_parts()
+    if content_type:
+        override = f'<Override PartName="/{name}" ContentType="{content_type}"/></Types>'.encode()
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", override)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for part, data in parts.items():
+            if part != name:
+                out.writestr(part, data)
+        with out.open(name, "w", force_zip64=True) as stream:
+            for block in body:  # type: ignore[attr-defined]
+                stream.write(block)
+    return path
+
+
+def xlsx_shared_strings(path: Path, strings: int = 1_500_000) -> Path:
+    """A 10 MB XLSX, within every zip limit, whose shared-string table lists ``strings`` distinct
+    strings (openpyxl builds the whole table first: 1.5 million took 23 s and 290 MB)."""
+    rng = random.Random(21)
+
+    def body() -> object:
+        yield b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        for _ in range(0, strings, 10_000):
+            yield b"".join(b"<si><t>%s</t></si>" % base64.b32encode(rng.randbytes(5)) for _ in range(10_000))
+        yield b"</sst>"
+
+    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    return _xlsx_with_part(path, "xl/sharedStrings.xml", content_type, body())
+
+
+def xlsx_styles(path: Path, formats: int = 500_000) -> Path:
+    """A 4 MB XLSX, within every zip limit, whose styles.xml lists ``formats`` cell formats (Excel
+    stops at 64,000; openpyxl took 22 s and 1 GB for 500,000)."""
+    rng = random.Random(22)
+    original = _xlsx_parts()["xl/styles.xml"]
+    head, tail = original.split(b"<cellXfs", 1)
+    tail = tail.split(b">", 1)[1]
+
+    def body() -> object:
+        yield head + b'<cellXfs count="%d">' % formats
+        for _ in range(0, formats, 10_000):
+            yield b"".join(b'<xf numFmtId="0" fontId="0" fillId="%d" borderId="%d" xfId="0"/>'
+                           % (rng.randrange(99_999), rng.randrange(99_999)) for _ in range(10_000))
+        yield tail
+
+    return _xlsx_with_part(path, "xl/styles.xml", "", body())
+
+
 def _raw_zip(members: list[tuple[str, bytes, int, int]]) -> bytes:
     """A zip from (name, raw deflate data, crc, declared size) entries, the sizes as given."""
     body, central = b"", b""
