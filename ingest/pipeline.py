@@ -84,7 +84,7 @@ def chunker_id(settings: Settings) -> str:
 def open_store(settings: Settings | None = None, *, for_writing: bool = False) -> tuple[Store, Any]:
     """The configured store and embedder; refuses a store built by another embedder."""
     settings = settings or get_settings()
-    embedder = make_embedder(settings.embedder)
+    embedder = make_embedder(settings.embedder, Path(settings.data_dir) / "derived")
     store = Store(settings, embedder.embedder_id, embedder.dimension, chunker_id(settings))  # type: ignore[attr-defined]
     if not for_writing:
         store.check()

