@@ -186,3 +186,13 @@ def test_a_store_changed_elsewhere_is_loaded_in_the_background(tmp_path: Path, s
     assert any(c.id.startswith("ko-sample-act:") for c in assistant.index.chunks)
     assert not assistant.refresh()  # checked a moment ago: nothing to do
     assert clock.monotonic() - assistant._checked < assistant_module.REFRESH_EVERY_S
+
+
+def test_a_filtered_search_keeps_only_its_kinds_and_finds_the_article(assistant: Assistant) -> None:
+    """The law-first search filters in memory after an unfiltered nearest-neighbour query."""
+    question = "인공지능 생성물 표시 의무는 어떻게 되나요?"
+    vector = assistant.embedder.embed_query(question)
+    hits = assistant.index.search(question, "ko", 4, kinds=("law", "decree"), vector=vector)
+    assert hits and all(h.clause.kind in ("law", "decree") for h in hits)
+    assert any(h.dense > 0 for h in hits)  # the dense leg contributed, not only BM25
+    assert any(h.clause.key.startswith("kr-ai-basic-act#art-31") for h in hits), [h.clause.key for h in hits]

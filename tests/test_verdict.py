@@ -215,3 +215,27 @@ def test_who_must_asks_for_a_fact() -> None:
     u = understanding(Intent.OBLIGATION, features={"personal_data"}, wh=True)
     d = decide(u, evidence(hit(VERIFY), prohibitions=(PROHIBIT_PII,), question_tags=frozenset()), CFG)
     assert (d.verdict, d.rule) == (Verdict.INFO, "information")
+
+
+def test_in_domain_information_is_answered_on_weak_but_real_evidence() -> None:
+    """The domain classifier says the documents' subject is asked about: a modest match answers."""
+    weak = evidence(hit(DEFINITION, dense=0.32), best_coverage=0.3)
+    d = decide(understanding(Intent.INFORMATION, 0.9), weak, CFG)
+    assert d.verdict is Verdict.INFO
+    # The same evidence for a question the classifier leans to read as out of domain (under its
+    # refusal threshold) is not enough.
+    d = decide(understanding(Intent.OUT_OF_DOMAIN, CFG.ood_min - 0.1), weak, CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_COVERED, "no_evidence")
+
+
+def test_a_harmful_purpose_is_refused_even_when_retrieval_found_little() -> None:
+    u = understanding(Intent.OUT_OF_DOMAIN, 0.4, features={"harmful"})
+    d = decide(u, evidence(hit(VERIFY, dense=0.1), best_coverage=0.1, harm=(NO_HARM,)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "harmful_purpose")
+
+
+def test_skipping_a_duty_cites_the_closest_requirement_wherever_retrieval_ranked_it() -> None:
+    u = understanding(omission=True)
+    d = decide(u, evidence(hit(PERMIT_DRAFT), hit(DEFINITION), duties=(LABEL_DUTY,)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "skip_duty")
+    assert d.deciding == (LABEL_DUTY,)
