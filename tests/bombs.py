@@ -40,13 +40,14 @@ def _write_with_body(path: Path, parts: dict[str, bytes], name: str, opener: byt
                 stream.write(closer_after + tail)
 
 
-def _bomb_blocks(unpacked: int, noise: int) -> object:
-    """About ``unpacked`` bytes of WordprocessingML paragraphs; ``noise`` random bytes a MB set the packed size."""
+def _bomb_blocks(unpacked: int, noise: int, open_tag: bytes = b"<w:p><w:r><w:t>", close_tag: bytes = b"</w:t></w:r></w:p>") -> object:
+    """About ``unpacked`` bytes of repeated text elements (WordprocessingML paragraphs unless the tags
+    say otherwise); ``noise`` random bytes a MB set the packed size."""
     rng = random.Random(14)
-    para = "<w:p><w:r><w:t>가나 rule text</w:t></w:r></w:p>".encode() * 16384
+    para = (open_tag + "가나 rule text".encode() + close_tag) * 16384
     written = 0
     while written < unpacked:
-        block = para + b"<w:p><w:r><w:t>" + base64.b64encode(rng.randbytes(noise)) + b"</w:t></w:r></w:p>"
+        block = para + open_tag + base64.b64encode(rng.randbytes(noise)) + close_tag
         written += len(block)
         yield block
 
@@ -101,20 +102,9 @@ def _xlsx_parts() -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def _row_blocks(unpacked: int, noise: int) -> object:
-    """About ``unpacked`` bytes of SpreadsheetML rows; ``noise`` random bytes a MB set the packed size."""
-    rng = random.Random(14)
-    row = '<row><c t="inlineStr"><is><t>가나 rule text</t></is></c></row>'.encode() * 16384
-    written = 0
-    while written < unpacked:
-        block = row + b'<row><c t="inlineStr"><is><t>' + base64.b64encode(rng.randbytes(noise)) + b"</t></is></c></row>"
-        written += len(block)
-        yield block
-
-
 def xlsx_bomb(path: Path, unpacked: int = 190_000_000) -> Path:
     """The DOCX bomb's XLSX twin: about 760 KB whose xl/worksheets/sheet1.xml unpacks to about 190 MB."""
-    _write_with_body(path, _xlsx_parts(), "xl/worksheets/sheet1.xml", b"<sheetData>", b"", _row_blocks(unpacked, 730))
+    _write_with_body(path, _xlsx_parts(), "xl/worksheets/sheet1.xml", b"<sheetData>", b"", _bomb_blocks(unpacked, 730, b'<row><c t="inlineStr"><is><t>', b"</t></is></c></row>"))
     return path
 
 
@@ -290,3 +280,17 @@ def pdf_many_pages(path: Path, pages: int = 6000) -> Path:
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>"] * pages
     path.write_bytes(_pdf(objects))
     return path
+
+
+def assert_refused_quickly(path: Path, cause: str, measure: object) -> None:
+    """A bomb is refused for ``cause`` in under 5 s and 500 MB peak, measured in a fresh process."""
+    got = measure(path)  # type: ignore[operator]
+    print(f"\n{path.name}: {path.stat().st_size / 1024:,.0f} KB refused in {got['seconds']:.2f} s, peak {got['peak_mb']:.0f} MB: {got['error']}")
+    assert got["error"] and cause in str(got["error"]) and "refused" in str(got["error"]), got
+    assert float(got["seconds"]) < 5.0, got
+    assert float(got["peak_mb"]) < 500, got
+
+
+def unpacked_size(path: Path) -> int:
+    with zipfile.ZipFile(path) as archive:
+        return sum(i.file_size for i in archive.infolist())
