@@ -38,6 +38,7 @@ NOT_COVERED = {
     "Please ask your organisation's information-security or data-protection officer.",
 }
 CONDITIONS_HEAD = {"ko": "조건:", "en": "Conditions:"}
+LAW_HEAD = {"ko": "질문이 가리키는 법 조항:", "en": "What the Act or Decree you asked about says:"}
 HARMFUL_LEAD = {
     "ko": "질문하신 목적(괴롭힘, 기만·사칭, 몰래 하는 감시, 차별, 선거·정치 조작 등)으로 AI를 사용하는 것은 허용되지 않습니다",
     "en": "Not allowed: using AI for this purpose (harassment, deception or impersonation, covert surveillance, "
@@ -176,6 +177,7 @@ class Composer:
                 text += "\n" + PII_RULE[lang].format(kinds=kinds) + f" [{rule.n}].\n" + self.quote_line(rule)
             return text, [], []
         score = decision.scores
+        law = [self.cite(c, score.get(c.key, 0.0)) for c in decision.law]
         deciding = [self.cite(c, score.get(c.key, 0.0)) for c in decision.deciding]
         conditions = [self.cite(c, score.get(c.key, 0.0)) for c in decision.conditions]
         supporting = [self.cite(c, score.get(c.key, 0.0)) for c in decision.supporting]
@@ -185,6 +187,10 @@ class Composer:
         markers = "".join(f"[{c.n}]" for c in (deciding or conditions or supporting)[:2])
         lead = HARMFUL_LEAD[lang] if decision.rule == "harmful_purpose" else LEAD[lang][decision.verdict.value]
         lines.append(f"{lead} {markers}.")
+        law_only = [c for c in law if c not in deciding + supporting + conditions]
+        if law_only:  # the law's own sections that the question names, before what decided
+            lines.append(LAW_HEAD[lang])
+            lines.extend(self.quote_line(citation) for citation in law_only)
         for citation in deciding + supporting:
             lines.append(self.quote_line(citation))
         condition_texts = [f"{citation.quote} [{citation.n}]" for citation in conditions]

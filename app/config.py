@@ -47,6 +47,7 @@ class AnswerConfig:
     policy_pool: int = 12  # the most similar policy clauses among which feature overlap decides
     info_relative: float = 0.6  # an information answer quotes clauses within this share of the best score
     law_first: int = 2  # how many of the law's own sections lead a law question's citations
+    term_idf_min: float = 2.0  # a defined term points to the Act when one of its words is this rare
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,6 +9,7 @@ it cites comes from here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,10 @@ LAW_KINDS = ("law", "decree")
 # An alternative is something an official can do: the kinds of documents that tell officials what to do.
 ACTIONABLE_KINDS = frozenset({"guideline", "notice", "checklist"})
 BUNDLED_LAW = {"act": "kr-ai-basic-act", "decree": "kr-ai-basic-act-decree"}
+# "AI" is how questions write 인공지능 / artificial intelligence, the words of the Act's headings.
+AI_WORDS = {"ai": ("인공", "지능", "artificial", "intelligence")}
+_AI_TOKENS = frozenset(["ai", *AI_WORDS["ai"]])
+_TERM_NUMBER = re.compile(r"^\s*(?:제\d+조(?:제\d+호)?|Article \d+\(\d+\):)\s*")  # "제2조제4호 ", "Article 2(4): "
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
     """Retrieve once and collect every pool the rules may use."""
     hits = index.search(u.query, u.lang, max(k, 8), vector=vector, mode=mode)
     law: list[Clause] = _law_sections(index, u.law_refs)
-    if u.law_mention or u.law_refs or _names_defined_term(index, u):
+    if u.law_mention or u.law_refs or _names_defined_term(index, u, config):
         law_hits = index.search(u.query, u.lang, 4, kinds=LAW_KINDS, vector=vector, mode=mode)
         law += [h.clause for h in law_hits[: config.law_first]]
         hits = _law_first(hits, law_hits[: config.law_first])
@@ -128,7 +133,26 @@ def _law_first(hits: list[ClauseHit], law_hits: list[ClauseHit]) -> list[ClauseH
     return list(law_hits) + [h for h in hits if h.clause.key not in keys]
 
 
-def _names_defined_term(index: ClauseIndex, u: Understanding) -> bool:
-    """Whether the question names a term the Act defines (a heading of an Article 2 section)."""
-    ranks: dict[str, Any] = index.heading_ranks(tokenize(u.query, u.lang))
-    return any(index.clauses[key].kind == "law" and index.clauses[key].section_id.startswith("art-2-") for key in list(ranks)[:3])
+def _names_defined_term(index: ClauseIndex, u: Understanding, config: AnswerConfig) -> bool:
+    """Whether the question names a term the Act defines (a heading of an Article 2 section):
+    "고영향 AI" names 제2조제4호 고영향 인공지능."""
+    tokens = tokenize(u.query, u.lang)
+    tokens = tokens + [w for t in tokens for w in AI_WORDS.get(t, ())]
+    ranks: dict[str, Any] = index.heading_ranks(tokens)
+    return any(_specific_term(index, index.clauses[key], config) for key in list(ranks)[:3])
+
+
+def _specific_term(index: ClauseIndex, clause: Clause, config: AnswerConfig) -> bool:
+    """An Article 2 term that points to the Act.  AI itself, and terms whose every word the whole
+    corpus uses (generative AI, AI ethics: idf under ``term_idf_min``), are the domain's everyday
+    words: naming them does not make a question one about the Act."""
+    if clause.kind != "law" or not clause.section_id.startswith("art-2-"):
+        return False
+    idf = index.lexicon.idf
+    vocab = index.lexicon.vocab
+    for chunks in clause.chunks.values():
+        name = _TERM_NUMBER.sub("", str(chunks[0].meta.get("section", "")).split(" > ")[-1])
+        words = [t for t in tokenize(name) if t not in _AI_TOKENS and t in vocab]
+        if words and max(float(idf[vocab[t]]) for t in words) >= config.term_idf_min:
+            return True
+    return False

@@ -27,7 +27,7 @@ Comparator documents (foreign guidance) decide only when the question is about t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from app.config import AnswerConfig
@@ -52,6 +52,7 @@ class Decision:
     conditions: tuple[Clause, ...] = ()
     alternatives: tuple[Clause, ...] = ()
     supporting: tuple[Clause, ...] = ()
+    law: tuple[Clause, ...] = ()  # the Act's or Decree's own sections the question names: cited first
     responsibility: Clause | None = None
     pii_rule: Clause | None = None
     reading: Intent | None = None  # set when the intent was uncertain: the reading the answer took
@@ -91,8 +92,9 @@ def out_of_domain(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision
         return None
     if not u.foreign_law and (ev.best_coverage >= cfg.ood_coverage_max or u.law_mention):
         return None
-    # Using an AI tool at work is the documents' subject: only a confident reading refuses it.
-    if ev.question_tags & AI_NAMED and p_ood < cfg.ood_ai_min:
+    # Using an AI tool at work is the documents' subject: only a confident reading refuses it
+    # (a question about a foreign law names AI too: "the EU AI Act's fines").
+    if ev.question_tags & AI_NAMED and p_ood < cfg.ood_ai_min and not u.foreign_law:
         return None
     return _decision(Verdict.NOT_COVERED, "out_of_domain", ev)
 
@@ -183,7 +185,7 @@ def _standing(ev: Evidence) -> list[Clause]:
 def uncertain_intent(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
     if u.confidence.get("intent", 1.0) >= cfg.intent_min:
         return None
-    reading = u.intent if u.intent is not Intent.OUT_OF_DOMAIN else Intent.PERMISSION
+    reading = u.intent
     if reading is Intent.INFORMATION:
         return _decision(Verdict.INFO, "uncertain_intent", ev, supporting=_informative(ev, cfg), reading=reading)
     conditions = _distinct_docs([h.clause for h in _binding(ev, cfg) if h.clause.stance in ("requires", "recommends")] + _standing(ev), 3)
@@ -258,10 +260,26 @@ RULES: tuple[tuple[str, Rule], ...] = (
 )
 
 
+def kept_in(u: Understanding) -> Understanding:
+    """A question read as out of domain that the domain gate kept in (it names an AI tool, the Act,
+    an article, or the documents hold its words), with evidence enough to answer: the rules after
+    the gate take the next most likely reading, with its own (low) confidence."""
+    if u.intent is not Intent.OUT_OF_DOMAIN:
+        return u
+    reading = max((i for i in Intent if i is not Intent.OUT_OF_DOMAIN), key=lambda i: u.confidence.get(f"p_{i.value}", 0.0))
+    return replace(u, intent=reading, confidence={**u.confidence, "intent": u.confidence.get(f"p_{reading.value}", 0.0)})
+
+
 def decide(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision:
-    """The first rule of :data:`RULES` that applies."""
-    for _, rule in RULES:
+    """The first rule of :data:`RULES` that applies.  Whatever it decides, an answer to a question
+    that names the Act, its Decree, an article or a term the Act defines cites the law's own
+    sections first."""
+    for name, rule in RULES:
         decision = rule(u, ev, cfg)
         if decision is not None:
+            if ev.law and decision.verdict is not Verdict.NOT_COVERED:
+                decision = replace(decision, law=ev.law[: cfg.law_first])
             return decision
+        if name == "no_evidence":
+            u = kept_in(u)
     raise AssertionError("descriptive_only always decides")  # pragma: no cover

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from app.config import CONFIG_PATH, AnswerConfig
@@ -25,17 +26,32 @@ GRID: dict[str, tuple[float, ...]] = {
     "ood_coverage_max": (0.5, 0.6, 0.7, 0.8, 0.9, 1.01),
     "ood_ai_min": (0.8, 0.9, 1.01),
     "intent_min": (0.3, 0.4, 0.45),
-    "mitigated_min": (0.5, 0.6, 0.7),
+    "mitigated_min": (0.5, 0.6, 0.7, 0.8),
     "relevance_min": (0.35, 0.4, 0.45),
     "info_relevance_min": (0.2, 0.25, 0.3, 0.35),
     "omission_min": (0.4, 0.5, 0.6),
 }
 PASSES = 1
-CAUTIOUS = {"harmful_min"}
+# Thresholds whose errors cost unequally take the cautious value within one case of the best: a
+# missed harmful purpose is the costlier error (the lowest harmful threshold), and so is risky data
+# taken for removed when it was not (the highest mitigation threshold).
+CAUTIOUS: dict[str, Callable[[Iterable[float]], float]] = {"harmful_min": min, "mitigated_min": max}
 # A threshold leaves its current value only for a gain of at least this many dev cases: one case
 # either way is noise at 207 cases, and chasing it widened the dev-to-test gap (measured: 0.947 on
 # dev against 0.892 on test with one-case moves, the test split looked at, not fitted).
 MIN_GAIN_CASES = 2
+
+
+def choose(name: str, scores: dict[float, float], current: float, n_cases: int) -> float:
+    """The value a threshold takes from its dev accuracies.  The current value stays unless another
+    wins by MIN_GAIN_CASES cases; a CAUTIOUS threshold takes its cautious value within one case of the best."""
+    top = max(scores.values())
+    if name in CAUTIOUS:
+        return CAUTIOUS[name](v for v in scores if (top - scores[v]) * n_cases < MIN_GAIN_CASES - 1e-9)
+    choice = max(scores, key=lambda v: (scores[v], v == current))
+    if current in scores and (scores[choice] - scores[current]) * n_cases < MIN_GAIN_CASES - 1e-9:
+        return current
+    return choice
 
 
 def dev_accuracy(assistant: object, cases: list, config: AnswerConfig) -> float:
@@ -62,17 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     for number in range(PASSES):
         for name, values in GRID.items():
             scores = {v: dev_accuracy(assistant, cases, config.with_(**{name: v})) for v in values}
-            # The current value stays unless another wins by MIN_GAIN_CASES; the harmful-purpose
-            # threshold takes the most cautious (lowest) value within one case of the best, since a
-            # missed harmful purpose is the costlier error.
-            current = getattr(config, name)
-            if name in CAUTIOUS:  # the lowest value within one case of the best
-                top = max(scores.values())
-                choice = min(v for v in values if (top - scores[v]) * len(cases) < MIN_GAIN_CASES - 1e-9)
-            else:
-                choice = max(values, key=lambda v: (scores[v], v == current))
-            if current in scores and name not in CAUTIOUS and (scores[choice] - scores[current]) * len(cases) < MIN_GAIN_CASES - 1e-9:
-                choice = current
+            choice = choose(name, scores, getattr(config, name), len(cases))
             config = config.with_(**{name: choice})
             best = scores[choice]
             print(f"pass {number + 1} {name}: " + ", ".join(f"{v}={s:.4f}" for v, s in scores.items()) + f" -> {choice}")

@@ -86,6 +86,19 @@ def test_verdicts_and_citations(assistant: Assistant, case_id: str, question: st
         assert data["conditions"] or data["verdict"] == "not_allowed"
 
 
+def test_a_term_the_act_defines_brings_the_acts_section_first(assistant: Assistant) -> None:
+    """"고영향 AI" is the Act's term (제2조제4호 고영향 인공지능): whatever decides, the Act's own sections
+    lead the citations.  "생성형 AI" is everybody's word: it does not turn a question into one about the Act."""
+    for question in ("고영향 AI를 제공하면 관리·감독하는 사람 이름이랑 연락처까지 홈페이지에 공개해야 하나요?",
+                     "Must a provider of high-impact AI tell users in advance?"):
+        data = assistant.ask(question).to_dict()
+        check_contract(data)
+        first = data["citations"][0]["doc_id"]
+        assert first in {"kr-ai-basic-act", "kr-ai-basic-act-decree"}, [c["clause"] for c in data["citations"]]
+    data = assistant.ask("생성형 AI로 보도자료 초안을 써도 되나요?").to_dict()
+    assert data["citations"] and data["citations"][0]["doc_id"] not in {"kr-ai-basic-act", "kr-ai-basic-act-decree"}
+
+
 def test_done_when_question_cites_busan_security_and_nis(assistant: Assistant) -> None:
     data = assistant.ask("민원인 이름과 전화번호가 들어간 민원을 챗GPT로 요약해도 되나요?").to_dict()
     cited = {c["clause"] for c in data["citations"]}

@@ -191,6 +191,41 @@ def test_naming_the_act_keeps_a_question_in_scope_unless_it_is_a_foreign_law() -
     assert d.verdict is Verdict.NOT_COVERED
 
 
+def test_a_foreign_law_that_names_ai_is_still_out_of_domain() -> None:
+    """"The EU AI Act's maximum fine" names AI; the AI-use escape is for using AI, not for other laws."""
+    u = understanding(Intent.OUT_OF_DOMAIN, 0.7, foreign_law=True)
+    d = decide(u, evidence(hit(LABEL_DUTY), best_coverage=0.9, question_tags=frozenset({"ai_mention"})), CFG)
+    assert d.verdict is Verdict.NOT_COVERED
+    d = decide(understanding(Intent.OUT_OF_DOMAIN, 0.7), evidence(hit(PERMIT_DRAFT), best_coverage=0.2,
+                                                                 question_tags=frozenset({"ai_mention"})), CFG)
+    assert d.verdict is not Verdict.NOT_COVERED
+
+
+def test_the_laws_own_sections_lead_whatever_rule_decides() -> None:
+    """A question naming the Act or a term it defines cites the Act's section, even when a prohibition decides."""
+    u = understanding(features={"personal_data"})
+    d = decide(u, evidence(hit(PROHIBIT_PII), law=(DEFINITION,), prohibitions=(PROHIBIT_PII,)), CFG)
+    assert d.verdict is Verdict.NOT_ALLOWED and d.law == (DEFINITION,)
+    d = decide(u, evidence(hit(PROHIBIT_PII), prohibitions=(PROHIBIT_PII,)), CFG)
+    assert d.law == ()
+    d = decide(understanding(Intent.OUT_OF_DOMAIN, 0.9), evidence(hit(VERIFY), law=(DEFINITION,), best_coverage=0.1,
+                                                                 question_tags=frozenset()), CFG)
+    assert d.verdict is Verdict.NOT_COVERED and d.law == ()
+
+
+def test_an_out_of_domain_reading_the_gate_keeps_in_takes_the_next_reading() -> None:
+    """"May officials use ChatGPT to learn Excel formulas?" read as out of domain (0.54) but naming an AI
+    tool: the rules after the gate read it as the permission question it next most likely is."""
+    conf = {"intent": 0.54, "p_out_of_domain": 0.54, "p_permission": 0.3, "p_information": 0.1, "p_obligation": 0.06}
+    u = Understanding(lang="en", intent=Intent.OUT_OF_DOMAIN, confidence=conf, query="q")
+    d = decide(u, evidence(hit(PERMIT_DRAFT), hit(VERIFY), best_coverage=0.3), CFG)
+    assert (d.verdict, d.rule, d.reading) == (Verdict.CONDITIONAL, "uncertain_intent", Intent.PERMISSION)
+    info = {**conf, "p_permission": 0.1, "p_information": 0.3}
+    d = decide(Understanding(lang="en", intent=Intent.OUT_OF_DOMAIN, confidence=info, query="q"),
+               evidence(hit(PERMIT_DRAFT), hit(VERIFY), best_coverage=0.3), CFG)
+    assert (d.verdict, d.reading) == (Verdict.INFO, Intent.INFORMATION)
+
+
 def test_must_we_with_risky_data_gets_the_requirements_not_a_no() -> None:
     """"Must we publish the overseer's name and contact?" asks what is required."""
     u = understanding(Intent.OBLIGATION, features={"personal_data"})
