@@ -37,6 +37,9 @@ def write_markdown(path: Path, report: Report, predictions: dict[str, list[dict[
     if report.splits:
         lines += ["## Verdict accuracy by split (guidebot)", "| split | verdict accuracy | questions |", "|---|---|---|"]
         lines += [f"| {name} | {v['verdict_accuracy']:.3f} | {int(v['cases'])} |" for name, v in report.splits.items() if "cases" in v]
+        by_writer = report.splits.get("holdout_writers", {}).get("by_writer", {})
+        if by_writer:
+            lines += ["", "held-out writers one by one: " + ", ".join(f"{w} {a:.3f}" for w, a in by_writer.items())]
         lines += ["", "train: what the understanding heads learn from; holdout_writers: labelled questions by writers "
                   "never trained on nor calibrated on; dev: what the answer configuration is calibrated on.", ""]
     categories = sorted({k.split("/", 1)[1] for k in report.systems["guidebot"] if k.startswith("verdict_accuracy/")})

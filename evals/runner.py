@@ -35,7 +35,7 @@ class Report:
     failures: list[str] = field(default_factory=list)
     regressions: list[str] = field(default_factory=list)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
-    splits: dict[str, dict[str, float]] = field(default_factory=dict)
+    splits: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     out: Path | None = None
 
@@ -184,15 +184,16 @@ def _paraphrases(dataset: Path | None, cases: list[Case], preds: list[dict[str, 
     return out
 
 
-def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dict[str, Any]], ask: Any) -> dict[str, dict[str, float]]:
+def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dict[str, Any]], ask: Any) -> dict[str, Any]:
     """Verdict accuracy on train, dev and test side by side: the generalisation gap.
 
     Train questions carry understanding labels, not verdicts: their expected verdicts come from
     :func:`evals.dataset.expected_from_labels`, a mapping written here, apart from guidebot's rules.
     ``holdout_writers`` are labelled the same way by writers never trained on nor calibrated on.
     """
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, Any] = {}
     for name in ("train", "holdout_writers", "dev", "test"):
+        writers: list[str] = []
         if name == split:
             right = [p["verdict"] in c.expected_verdicts for c, p in zip(cases, preds, strict=True)]
         elif name in ("train", "holdout_writers"):
@@ -200,9 +201,15 @@ def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dic
             if not rows:
                 continue
             right = [ask(r["question"])["verdict"] in expected_from_labels(r) for r in rows]
+            writers = [str(r.get("author", "")) for r in rows]
         else:
             right = [ask(c.question)["verdict"] in c.expected_verdicts for c in load_cases(dataset, name)]
         out[name] = {"verdict_accuracy": round(sum(right) / len(right), 4) if right else 0.0, "cases": len(right)}
+        if name == "holdout_writers":  # each unseen writer on its own: their styles differ
+            by: dict[str, list[bool]] = {}
+            for writer, ok in zip(writers, right, strict=True):
+                by.setdefault(writer, []).append(ok)
+            out[name]["by_writer"] = {w: round(sum(v) / len(v), 4) for w, v in sorted(by.items())}
     if "dev" in out and "test" in out:
         out["gap"] = {"dev_minus_test": round(out["dev"]["verdict_accuracy"] - out["test"]["verdict_accuracy"], 4)}
     return out
