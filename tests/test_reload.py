@@ -22,6 +22,7 @@ import pytest
 from app import derived
 from app.assistant import Assistant
 from app.retrieval import ClauseIndex
+from evals.load import Workers
 from ingest.pipeline import ingest, open_store
 from ingest.settings import REPO_ROOT, Settings
 from ingest.store import StoreError
@@ -220,13 +221,15 @@ def _synthetic_docs(folder: Path) -> None:
         (folder / f"w{i}.md").write_text(f"---\nid: warehouse-{i}\nlang: en\ntitle: Warehouse {i}\n---\n{body}", encoding="utf-8")
 
 
-class _Load:
+class _Load(Workers):
     """20 users asking in threads, and a health poller checking it never says ok while behind."""
 
+    join_timeout = 120.0
+
     def __init__(self, replica: Assistant, settings: Settings, expected: dict[str, str]) -> None:
+        super().__init__()
         self.replica, self.expected = replica, expected
         self.reader, _ = open_store(settings)
-        self.stop = threading.Event()
         self.errors: list[str] = []
         self.inconsistent: list[str] = []
         self.answers = 0
@@ -264,16 +267,6 @@ class _Load:
             if health["status"] == "ok" and before == after and served != before:
                 self.lying.append({"health": health, "store": before, "served": served})
             time.sleep(0.1)
-
-    def __enter__(self) -> _Load:
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=120)
 
 
 def _wait_ok(replica: Assistant, timeout: float = 240.0) -> dict[str, Any]:
