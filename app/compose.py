@@ -44,6 +44,15 @@ HARMFUL_LEAD = {
     "en": "Not allowed: using AI for this purpose (harassment, deception or impersonation, covert surveillance, "
     "discrimination or election manipulation) goes against the principles and rules below",
 }
+# Said before the conditions when the model leans to a risk without being sure of it (uncertain_risk).
+UNSURE_RISK = {
+    "ko": "질문만으로는 {risks}가 입력되는지 분명하지 않습니다. 그런 자료를 넣지 않는 경우에 한해 허용됩니다",
+    "en": "Your question does not make clear whether {risks} would go into the tool; it is allowed only if none does",
+}
+RISK_NAMES = {
+    "ko": {"personal_data": "개인정보", "sensitive": "민감정보", "non_public": "비공개 정보"},
+    "en": {"personal_data": "personal data", "sensitive": "sensitive data", "non_public": "non-public information"},
+}
 READING = {
     "ko": {Intent.PERMISSION: "질문을 해도 되는지 묻는 것으로 이해하고 답합니다",
            Intent.OBLIGATION: "질문을 반드시 해야 하는지 묻는 것으로 이해하고 답합니다",
@@ -184,6 +193,9 @@ class Composer:
         lines: list[str] = []
         if decision.reading is not None:
             lines.append(f"{READING[lang][decision.reading]}.")
+        if decision.rule == "uncertain_risk":
+            risks = (" 또는 " if lang == "ko" else " or ").join(RISK_NAMES[lang][r] for r in sorted(self.u.risks))
+            lines.append(f"{UNSURE_RISK[lang].format(risks=risks)}.")
         markers = "".join(f"[{c.n}]" for c in (deciding or conditions or supporting)[:2])
         lead = HARMFUL_LEAD[lang] if decision.rule == "harmful_purpose" else LEAD[lang][decision.verdict.value]
         lines.append(f"{lead} {markers}.")

@@ -37,6 +37,10 @@ class AnswerConfig:
     # understanding
     intent_min: float = 0.45  # below this the intent is uncertain: the standing-rules reading answers
     feature_min: float = 0.5
+    # A risk the model reads only between feature_min and this (no data word named, no personal data
+    # found) is uncertain: the answer allows on the condition that the prohibition is kept instead of
+    # refusing.  At feature_min the band is empty.
+    risk_sure_min: float = 0.6
     lexicon_support_min: float = 0.15  # a risk the clause lexicon names counts from this probability
     harmful_min: float = 0.5
     mitigated_min: float = 0.6

@@ -95,6 +95,7 @@ class Understanding:
     law_mention: bool = False
     foreign_law: bool = False
     pii_found: bool = False
+    named: frozenset[str] = frozenset()  # risks a data word of the clause lexicon names in the question
     wh: bool = False  # asks who, when, how many, ... (a closed class of interrogatives)
 
     @property
@@ -305,7 +306,7 @@ def understand(question: str, lang: str | None, vector: Any, *, pii_found: bool 
         lang=lang, intent=intent, confidence=confidence, features=frozenset(features), mitigated=mitigated,
         injection=injection, omission=binary_p.get("omission", 0.0) >= cfg.omission_min, query=query, law_refs=refs,
         law_mention=law_mention, foreign_law=bool(_FOREIGN_LAW.search(query)), pii_found=pii_found,
-        wh=asks_wh(query, lang),
+        named=frozenset(lexicon & features), wh=asks_wh(query, lang),
     )
 
 

@@ -140,10 +140,24 @@ def information(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision |
     return None
 
 
+def _uncertain_risks(u: Understanding, cfg: AnswerConfig) -> bool:
+    """Whether every risk the question was read to carry is uncertain: the model leans to it (from
+    feature_min) without being sure (under risk_sure_min), no data word of the clause lexicon names
+    it and no personal data (or a mask label) was found in the question.  A risk under feature_min
+    is there only because a word or the masker found it.  Photos, video or voices of real people
+    are personal data: a sure reading of images of people makes personal data sure."""
+    people = u.pii_found or u.confidence.get("images_of_people", 0.0) >= cfg.risk_sure_min
+
+    def sure(f: str) -> bool:
+        p = u.confidence.get(f, 0.0)
+        return p >= cfg.risk_sure_min or p < cfg.feature_min or f in u.named or (f == "personal_data" and people)
+    return bool(u.risks) and not any(sure(f) for f in u.risks)
+
+
 def risky_data(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
     """A use of risky data that a prohibition forbids ("must we ...?" about the statute itself was
     answered with what it says by the information rule)."""
-    if not u.asks_permission or not u.risks or u.mitigated:
+    if not u.asks_permission or not u.risks or u.mitigated or _uncertain_risks(u, cfg):
         return None
     risks = u.risks
     head = _binding(ev, cfg)
@@ -153,6 +167,16 @@ def risky_data(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | 
         return None
     return _decision(Verdict.NOT_ALLOWED, "risky_data", ev, deciding=deciding,
                      alternatives=tuple(c for c in ev.remedies if c not in deciding))
+
+
+def uncertain_risk(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
+    """The question may or may not put risky data in ("보도자료 초안을 챗GPT로 작성해도 되나요?"):
+    allowed on the condition that the prohibitions on that data are kept, which the answer quotes."""
+    if not u.asks_permission or u.mitigated or u.omission or not _uncertain_risks(u, cfg) or not ev.prohibitions:
+        return None
+    conditions = _distinct_docs(list(ev.prohibitions), 3)
+    permits = tuple(h.clause for h in _binding(ev, cfg) if h.clause.stance == "permits")[:1]
+    return _decision(Verdict.CONDITIONAL, "uncertain_risk", ev, deciding=permits + conditions[:1], conditions=conditions)
 
 
 def skip_duty(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:
@@ -251,6 +275,7 @@ GATES: tuple[tuple[str, Rule], ...] = (
 RULES: tuple[tuple[str, Rule], ...] = GATES + (
     ("information", information),
     ("risky_data", risky_data),
+    ("uncertain_risk", uncertain_risk),
     ("skip_duty", skip_duty),
     ("direct_prohibition", direct_prohibition),
     ("uncertain_intent", uncertain_intent),

@@ -21,6 +21,7 @@ from evals.dataset import dataset_name, load_cases
 
 GRID: dict[str, tuple[float, ...]] = {
     "feature_min": (0.5, 0.6, 0.7, 0.8),
+    "risk_sure_min": (0.5, 0.6, 0.7, 0.8),
     "harmful_min": (0.4, 0.5, 0.6),
     "ood_min": (0.4, 0.5, 0.6, 0.7),
     "ood_coverage_max": (0.5, 0.6, 0.7, 0.8, 0.9, 1.01),

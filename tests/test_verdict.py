@@ -5,6 +5,8 @@ Each test says which rule must decide and why; `decide` is a pure function of it
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from app.config import AnswerConfig
@@ -106,6 +108,40 @@ def test_personal_data_into_ai_is_not_allowed_with_alternatives_apart() -> None:
     assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "risky_data")
     assert d.deciding == (PROHIBIT_PII,)
     assert d.alternatives == (PSEUDONYMISE,) and not d.conditions
+
+
+def _leaning(p: float, **kw: object) -> Understanding:
+    """A permission question the model reads as carrying personal data with probability ``p``."""
+    extra = kw.pop("confidence", {})
+    u = understanding(features={"personal_data"}, **kw)
+    return replace(u, confidence={**u.confidence, **extra, "personal_data": p})
+
+
+@pytest.mark.parametrize(("p", "kw", "rule"), [
+    (0.55, {}, "uncertain_risk"),  # between feature_min and risk_sure_min: uncertain
+    (0.9, {}, "risky_data"),  # sure
+    (0.55, {"pii_found": True}, "risky_data"),  # the masker found personal data in the question
+    (0.55, {"named": frozenset({"personal_data"})}, "risky_data"),  # a data word of the lexicon names it
+    (0.2, {}, "risky_data"),  # under feature_min: only a data word, a mask label or the masker put it there
+    (0.55, {"confidence": {"intent": 0.9, "images_of_people": 0.9}}, "risky_data"),  # photos of real people
+])
+def test_an_uncertain_risk_allows_on_condition_of_the_prohibition(p: float, kw: dict[str, object], rule: str) -> None:
+    cfg = CFG.with_(feature_min=0.5, risk_sure_min=0.6)
+    ev = evidence(hit(PERMIT_DRAFT), hit(VERIFY), prohibitions=(PROHIBIT_PII,), remedies=(PSEUDONYMISE,))
+    d = decide(_leaning(p, **kw), ev, cfg)
+    assert d.rule == rule
+    if rule == "uncertain_risk":
+        assert d.verdict is Verdict.CONDITIONAL
+        assert d.conditions == (PROHIBIT_PII,) and not d.alternatives  # the prohibition is the condition
+        assert d.deciding == (PERMIT_DRAFT, PROHIBIT_PII)  # with what the documents permit
+    else:
+        assert d.verdict is Verdict.NOT_ALLOWED
+
+
+def test_an_empty_uncertainty_band_refuses_as_before() -> None:
+    ev = evidence(hit(PERMIT_DRAFT), prohibitions=(PROHIBIT_PII,))
+    d = decide(_leaning(0.55), ev, CFG.with_(feature_min=0.5, risk_sure_min=0.5))
+    assert (d.verdict, d.rule) == (Verdict.NOT_ALLOWED, "risky_data")
 
 
 def test_removed_data_is_no_longer_a_risk() -> None:
