@@ -92,7 +92,7 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
     hits = index.search(u.query, u.lang, max(k, 8), vector=vector, mode=mode)
     law: list[Clause] = _law_sections(index, u.law_refs)
     if u.law_mention or u.law_refs or _names_defined_term(index, u, config):
-        law_hits = index.search(u.query, u.lang, 4, kinds=LAW_KINDS, vector=vector, mode=mode)
+        law_hits = _own_text_first(index.search(u.query, u.lang, 4, kinds=LAW_KINDS, vector=vector, mode=mode))
         law += [h.clause for h in law_hits[: config.law_first]]
         hits = _law_first(hits, law_hits[: config.law_first])
     risks = set(u.risks) if not u.mitigated else set()
@@ -125,6 +125,17 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
         best_coverage=max((h.coverage for h in hits), default=0.0),  # computed by the search
         scores={h.clause.key: h.dense for h in hits},
     )
+
+
+def _own_text_first(law_hits: list[ClauseHit]) -> list[ClauseHit]:
+    """The law's own text (articles, annexes) before the summary's commentary on it ("the fine cap
+    is 30 million, not 3", "Decree Article 29 is not Act Article 29"), each kept in its order:
+    a question about the Act cites the Act's own section first."""
+    def commentary(hit: ClauseHit) -> bool:
+        chunks = hit.clause.chunks_in("ko")
+        return bool(chunks) and str(chunks[0].meta.get("basis", "official-text")) != "official-text"
+
+    return sorted(law_hits, key=commentary)
 
 
 def _law_first(hits: list[ClauseHit], law_hits: list[ClauseHit]) -> list[ClauseHit]:

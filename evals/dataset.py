@@ -87,6 +87,25 @@ def load_holdout_questions(path: Path | None = None) -> list[dict[str, object]]:
     return load_labelled(path, "holdout")
 
 
+def load_holdout_law(path: Path | None = None) -> list[dict[str, object]]:
+    """Questions about the Act and its Decree by writers never trained on nor calibrated on
+    (``holdout_law/<writer>.jsonl``), each with the articles that answer it (``act:art-34``,
+    ``decree:art-27``; none for a question the Act does not answer)."""
+    return load_labelled(path, "holdout_law")
+
+
+LAW_DOCS = {"act": "kr-ai-basic-act", "decree": "kr-ai-basic-act-decree"}
+
+
+def gold_articles(row: dict[str, object]) -> list[str]:
+    """A law question's gold articles as clause keys (``act:art-34`` -> ``kr-ai-basic-act#art-34``)."""
+    out = []
+    for ref in row.get("gold_articles") or []:  # type: ignore[attr-defined]
+        doc, _, anchor = str(ref).partition(":")
+        out.append(f"{LAW_DOCS[doc]}#{anchor}")
+    return out
+
+
 def load_labelled(path: Path | None, part: str) -> list[dict[str, object]]:
     folder = path or latest_version()
     folder = folder if folder.is_dir() else folder.parent

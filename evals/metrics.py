@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from evals.dataset import VERDICTS, Case
+from evals.dataset import VERDICTS, Case, gold_articles
 from ingest.documents import split_sentences
 
 Prediction = dict[str, Any]
@@ -171,6 +171,22 @@ def verdict_group_metrics(cases: list[Case], preds: list[Prediction]) -> dict[st
         "law_article_hit@5": _mean([float(x) for x in law]) if law else 0.0,
         "allowing_sentence_in_no": float(sum(len(allowing_sentences(p)) for p in preds)),
     }
+
+
+def law_question_metrics(rows: list[dict[str, Any]], answers: list[dict[str, Any]]) -> dict[str, float]:
+    """Held-out law questions: the share whose gold article (Act or Decree) is among the first five
+    citations (questions with gold articles), and the share of the Act's out-of-scope questions
+    answered not_covered."""
+    hits, refused = [], []
+    for row, answer in zip(rows, answers, strict=True):
+        gold = gold_articles(row)
+        if row.get("intent") == "out_of_domain":
+            refused.append(answer["verdict"] == "not_covered")
+        elif gold:
+            cited = [c["clause"] for c in answer["citations"]][:5]
+            hits.append(any(same_clause(c, g) for c in cited for g in gold))
+    return {"law_article_hit@5": round(_mean([float(x) for x in hits]), 4) if hits else 0.0,
+            "out_of_domain_refused": round(_mean([float(x) for x in refused]), 4) if refused else 1.0}
 
 
 def paraphrase_consistency(originals: dict[str, str], paraphrases: list[tuple[str, str]]) -> dict[str, float]:

@@ -40,8 +40,13 @@ def write_markdown(path: Path, report: Report, predictions: dict[str, list[dict[
         by_writer = report.splits.get("holdout_writers", {}).get("by_writer", {})
         if by_writer:
             lines += ["", "held-out writers one by one: " + ", ".join(f"{w} {a:.3f}" for w, a in by_writer.items())]
+        law = report.splits.get("holdout_law", {})
+        if law:
+            lines += ["", f"held-out law questions: the Act's or Decree's own article among the first five citations "
+                      f"{law['law_article_hit@5']:.3f}; out of the Act's scope refused {law['out_of_domain_refused']:.3f}"]
         lines += ["", "train: what the understanding heads learn from; holdout_writers: labelled questions by writers "
-                  "never trained on nor calibrated on; dev: what the answer configuration is calibrated on.", ""]
+                  "never trained on nor calibrated on; holdout_law: questions about the Act by two more such writers; "
+                  "dev: what the answer configuration is calibrated on.", ""]
     categories = sorted({k.split("/", 1)[1] for k in report.systems["guidebot"] if k.startswith("verdict_accuracy/")})
     lines += ["## Verdict accuracy by category", "| category | " + " | ".join(report.systems) + " |",
               "|---|" + "---|" * len(report.systems)]

@@ -17,6 +17,7 @@ from evals.dataset import (
     dataset_name,
     expected_from_labels,
     load_cases,
+    load_holdout_law,
     load_holdout_questions,
     load_paraphrases,
     load_train_questions,
@@ -189,7 +190,9 @@ def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dic
 
     Train questions carry understanding labels, not verdicts: their expected verdicts come from
     :func:`evals.dataset.expected_from_labels`, a mapping written here, apart from guidebot's rules.
-    ``holdout_writers`` are labelled the same way by writers never trained on nor calibrated on.
+    ``holdout_writers`` are labelled the same way by writers never trained on nor calibrated on;
+    ``holdout_law`` adds, for their questions about the Act, whether the answer cites an article
+    that answers it and whether it refuses what the Act does not cover.
     """
     out: dict[str, Any] = {}
     for name in ("train", "holdout_writers", "dev", "test"):
@@ -210,6 +213,12 @@ def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dic
             for writer, ok in zip(writers, right, strict=True):
                 by.setdefault(writer, []).append(ok)
             out[name]["by_writer"] = {w: round(sum(v) / len(v), 4) for w, v in sorted(by.items())}
+    law = load_holdout_law(dataset)
+    if law:  # the Act's own articles for questions by writers never trained on nor calibrated on
+        answers = [ask(str(r["question"])) for r in law]
+        right = [a["verdict"] in expected_from_labels(r) for r, a in zip(law, answers, strict=True)]
+        out["holdout_law"] = {"verdict_accuracy": round(sum(right) / len(right), 4), "cases": len(right),
+                              **M.law_question_metrics(law, answers)}
     if "dev" in out and "test" in out:
         out["gap"] = {"dev_minus_test": round(out["dev"]["verdict_accuracy"] - out["test"]["verdict_accuracy"], 4)}
     return out

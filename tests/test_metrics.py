@@ -83,6 +83,26 @@ def test_paraphrase_consistency() -> None:
     assert out["paraphrase_consistency"] == pytest.approx(2 / 3) and out["paraphrases"] == 3
 
 
+def test_held_out_law_questions() -> None:
+    rows = [
+        {"intent": "information", "gold_articles": ["act:art-34"]},  # Art. 34(2) cited 5th: a hit
+        {"intent": "obligation", "gold_articles": ["decree:art-27", "act:art-34"]},  # cited 6th: a miss
+        {"intent": "out_of_domain", "gold_articles": []},  # refused
+        {"intent": "out_of_domain", "gold_articles": []},  # answered
+        {"intent": "information", "gold_articles": []},  # no gold: not counted for hits
+    ]
+    five = [cite(n, f"busan#c{n}", "x") for n in range(1, 5)]
+    answers = [
+        pred("info", [], citations=[*five, cite(5, "kr-ai-basic-act#art-34-2", "x")]),
+        pred("info", [], citations=[*five, cite(5, "busan#c5", "x"), cite(6, "kr-ai-basic-act-decree#art-27", "x")]),
+        pred("not_covered", []),
+        pred("info", []),
+        pred("info", []),
+    ]
+    out = M.law_question_metrics(rows, answers)
+    assert out["law_article_hit@5"] == pytest.approx(1 / 2) and out["out_of_domain_refused"] == pytest.approx(1 / 2)
+
+
 def test_quote_alignment() -> None:
     preds = [pred("info", [], f"“{PROHIBIT}” [1]", [cite(1, "d#1", PROHIBIT, quote="must not enter personal information")]),
              pred("info", [], "“made up words here” [1]", [cite(1, "d#1", PROHIBIT, quote="made up words here")])]

