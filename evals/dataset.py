@@ -94,15 +94,14 @@ def load_holdout_law(path: Path | None = None) -> list[dict[str, object]]:
     return load_labelled(path, "holdout_law")
 
 
-LAW_DOCS = {"act": "kr-ai-basic-act", "decree": "kr-ai-basic-act-decree"}
-
-
 def gold_articles(row: dict[str, object]) -> list[str]:
     """A law question's gold articles as clause keys (``act:art-34`` -> ``kr-ai-basic-act#art-34``)."""
+    from app.evidence import BUNDLED_LAW
+
     out = []
     for ref in row.get("gold_articles") or []:  # type: ignore[attr-defined]
         doc, _, anchor = str(ref).partition(":")
-        out.append(f"{LAW_DOCS[doc]}#{anchor}")
+        out.append(f"{BUNDLED_LAW[doc]}#{anchor}")
     return out
 
 

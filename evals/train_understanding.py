@@ -176,10 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     x = prepare(rows, embedder)
     cv = leave_one_writer_out(rows, x, args.c, args.c_binary)
     intents, binary = labels(rows)
-    model = fit(x, intents, binary, args.c, args.c_binary, full_labels(rows))
+    full = full_labels(rows)
+    model = fit(x, intents, binary, args.c, args.c_binary, full)
     model.card = {
         "trained_on": digest(train_files()), "questions": len(rows),
-        "intent_only": int((~full_labels(rows)).sum()), "C": args.c, "C_binary": args.c_binary,
+        "intent_only": int((~full).sum()), "C": args.c, "C_binary": args.c_binary,
         "writers": dict(Counter(r["author"] for r in rows)),
         "intents": dict(Counter(r["intent"] for r in rows)),
         "features": dict(Counter(f for r in rows for f in r.get("features", []))),
