@@ -67,7 +67,7 @@ def dataset_name(path: Path | None) -> str:
 
 
 def load_paraphrases(path: Path | None = None) -> list[dict[str, str]]:
-    """Paraphrases of test cases (``paraphrases*.jsonl`` beside the cases): case_id, question, style."""
+    """Paraphrases of dev and test cases (``paraphrases*.jsonl`` beside the cases): case_id, question, style."""
     folder = path or latest_version()
     folder = folder if folder.is_dir() else folder.parent
     rows = []

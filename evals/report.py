@@ -35,8 +35,11 @@ def write_markdown(path: Path, report: Report, predictions: dict[str, list[dict[
     if report.regressions:
         lines += ["## Regressions against the previous report", *[f"- {r}" for r in report.regressions], ""]
     if report.splits:
-        lines += ["## Verdict accuracy by split (guidebot)", "| split | verdict accuracy | questions |", "|---|---|---|"]
-        lines += [f"| {name} | {v['verdict_accuracy']:.3f} | {int(v['cases'])} |" for name, v in report.splits.items() if "cases" in v]
+        lines += ["## Verdict accuracy by split (guidebot)",
+                  "| split | verdict accuracy | questions | paraphrase consistency | paraphrases |", "|---|---|---|---|---|"]
+        lines += [f"| {name} | {v['verdict_accuracy']:.3f} | {int(v['cases'])} | "
+                  + (f"{v['paraphrase_consistency']:.3f} | {int(v['paraphrases'])} |" if "paraphrases" in v else " | |")
+                  for name, v in report.splits.items() if "cases" in v]
         by_writer = report.splits.get("holdout_writers", {}).get("by_writer", {})
         if by_writer:
             lines += ["", "held-out writers one by one: " + ", ".join(f"{w} {a:.3f}" for w, a in by_writer.items())]

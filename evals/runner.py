@@ -157,8 +157,11 @@ def run_eval(
 
     results = {name: score(cases, preds, corpus_texts, assistant.embedder) for name, preds in predictions.items()}
     ask = systems["guidebot"]
-    results["guidebot"].update(_paraphrases(dataset, cases, predictions["guidebot"], ask))
     splits = _splits(dataset, split, cases, predictions["guidebot"], ask)
+    mine = splits.get(split, {})  # the run's own split has its paraphrases answered there already
+    para = ({k: float(mine[k]) for k in ("paraphrase_consistency", "paraphrases", "paraphrase_verdict_accuracy") if k in mine}
+            if split in ("dev", "test") else _paraphrases(dataset, cases, predictions["guidebot"], ask))
+    results["guidebot"].update(para)
     thresholds = load_thresholds()
     report = Report(dataset_name(dataset), split, results, thresholds,
                     failures=check_thresholds(results["guidebot"], thresholds.get("guidebot", {})),
@@ -206,8 +209,15 @@ def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dic
             right = [ask(r["question"])["verdict"] in expected_from_labels(r) for r in rows]
             writers = [str(r.get("author", "")) for r in rows]
         else:
-            right = [ask(c.question)["verdict"] in c.expected_verdicts for c in load_cases(dataset, name)]
+            other = load_cases(dataset, name)
+            other_preds = [ask(c.question) for c in other]
+            right = [p["verdict"] in c.expected_verdicts for c, p in zip(other, other_preds, strict=True)]
         out[name] = {"verdict_accuracy": round(sum(right) / len(right), 4) if right else 0.0, "cases": len(right)}
+        if name in ("dev", "test"):  # the same questions reworded, written apart from them
+            para = _paraphrases(dataset, cases, preds, ask) if name == split else _paraphrases(dataset, other, other_preds, ask)
+            out[name].update({k: round(v, 4) for k, v in para.items() if k != "paraphrases"})
+            if para:
+                out[name]["paraphrases"] = int(para["paraphrases"])
         if name == "holdout_writers":  # each unseen writer on its own: their styles differ
             by: dict[str, list[bool]] = {}
             for writer, ok in zip(writers, right, strict=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from evals.dataset import CATEGORIES, load_cases
+from evals.dataset import CATEGORIES, load_cases, load_paraphrases
 from ingest.settings import REPO_ROOT
 from tests.test_corpus import DOC_IDS, anchors
 
@@ -37,3 +37,17 @@ def test_must_not_patterns_compile() -> None:
     for case in CASES:
         for pattern in case.must_not:
             re.compile(pattern)
+
+
+def test_paraphrases_cover_dev_and_test_apart() -> None:
+    """Each dev and test case has (about) three paraphrases, each a new wording of its own split's case."""
+    paraphrases = load_paraphrases()
+    by_id = {c.id: c for c in CASES}
+    assert {p["case_id"] for p in paraphrases} <= set(by_id), "every paraphrase belongs to a case"
+    assert len({p["id"] for p in paraphrases}) == len(paraphrases), "unique ids"
+    assert all(p["question"].strip() and p["question"] != by_id[p["case_id"]].question for p in paraphrases)
+    per_case = Counter(p["case_id"] for p in paraphrases)
+    for split in ("dev", "test"):
+        ids = [c.id for c in CASES if c.split == split]
+        assert sum(per_case[i] for i in ids) >= 3 * len(ids) - 5, split
+        assert sum(per_case[i] >= 2 for i in ids) == len(ids), split

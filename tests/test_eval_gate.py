@@ -24,6 +24,11 @@ def test_test_split_meets_thresholds(corpus_settings, tmp_path: Path) -> None:
         assert key in data["systems"]["guidebot"], key
     assert {"train", "dev", "test"} <= set(data["splits"])
     assert all("verdict_accuracy" in data["splits"][s] for s in ("train", "dev", "test"))
+    # Dev and test each have their own paraphrases, reported side by side.
+    for name in ("dev", "test"):
+        split = data["splits"][name]
+        assert split["paraphrases"] >= 3 * split["cases"] - 5 and 0.0 < split["paraphrase_consistency"] <= 1.0, split
+    assert data["systems"]["guidebot"]["paraphrase_consistency"] == data["splits"]["test"]["paraphrase_consistency"]
     by_writer = data["splits"]["holdout_writers"]["by_writer"]  # each unseen writer on its own
     assert len(by_writer) >= 2 and all(0.0 <= a <= 1.0 for a in by_writer.values())
     law = data["splits"]["holdout_law"]  # questions about the Act by writers never trained on
