@@ -231,11 +231,12 @@ class QuestionModel:
         logits = np.exp(logits - logits.max())
         probs = logits / logits.sum()
         binary = 1.0 / (1.0 + np.exp(-(self.binary_w @ row + self.binary_b)))
-        n = self.neighbours
-        vote = n.vote(row, len(probs)) if n is not None else None
-        if n is not None and vote is not None:
-            probs = (1 - n.intent_weight) * probs + n.intent_weight * vote[0]
-            binary = np.where(np.isnan(vote[1]), binary, (1 - n.binary_weight) * binary + n.binary_weight * vote[1])
+        memory = self.neighbours
+        vote = memory.vote(row, len(probs)) if memory is not None else None
+        if memory is not None and vote is not None:
+            probs = (1 - memory.intent_weight) * probs + memory.intent_weight * vote[0]
+            mixed = (1 - memory.binary_weight) * binary + memory.binary_weight * vote[1]
+            binary = np.where(np.isnan(vote[1]), binary, mixed)
         return ({i.value: float(p) for i, p in zip(INTENTS, probs, strict=True)},
                 {n: float(p) for n, p in zip(self.binary_names, binary, strict=True)})
 
@@ -247,10 +248,11 @@ class QuestionModel:
             "intent_w": self.intent_w.astype(np.float32), "intent_b": self.intent_b.astype(np.float32),
             "binary_w": self.binary_w.astype(np.float32), "binary_b": self.binary_b.astype(np.float32),
             "binary_names": np.asarray(self.binary_names), "card": np.asarray(json.dumps(self.card, ensure_ascii=False))}
-        if self.neighbours is not None:
-            n = self.neighbours
-            arrays |= {"nn_vectors": n.vectors, "nn_intents": n.intents, "nn_binary": n.binary,
-                       "nn_params": np.asarray([n.k, n.power, n.intent_weight, n.binary_weight], dtype=np.float32)}
+        memory = self.neighbours
+        if memory is not None:
+            params = [memory.k, memory.power, memory.intent_weight, memory.binary_weight]
+            arrays |= {"nn_vectors": memory.vectors, "nn_intents": memory.intents, "nn_binary": memory.binary,
+                       "nn_params": np.asarray(params, dtype=np.float32)}
         np.savez_compressed(path, **arrays)
 
     @classmethod

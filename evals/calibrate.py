@@ -35,9 +35,8 @@ GRID: dict[str, tuple[float, ...]] = {
 }
 PASSES = 1
 # Thresholds whose errors cost unequally take the cautious value less than MIN_GAIN questions
-# from the best: a
-# missed harmful purpose is the costlier error (the lowest harmful threshold), and so is risky data
-# taken for removed when it was not (the highest mitigation threshold).
+# from the best: a missed harmful purpose is the costlier error (the lowest harmful threshold), and
+# so is risky data taken for removed when it was not (the highest mitigation threshold).
 CAUTIOUS: dict[str, Callable[[Iterable[float]], float]] = {"harmful_min": min, "mitigated_min": max}
 # A threshold leaves its current value only for a gain of at least this many dev questions: one
 # case either way was noise at 207 cases, and chasing it widened the dev-to-test gap (measured:
