@@ -200,21 +200,19 @@ def _splits(dataset: Path | None, split: str, cases: list[Case], preds: list[dic
     out: dict[str, Any] = {}
     for name in ("train", "holdout_writers", "dev", "test"):
         writers: list[str] = []
-        if name == split:
-            right = [p["verdict"] in c.expected_verdicts for c, p in zip(cases, preds, strict=True)]
-        elif name in ("train", "holdout_writers"):
+        if name in ("train", "holdout_writers"):
             rows = load_train_questions(dataset) if name == "train" else load_holdout_questions(dataset)
             if not rows:
                 continue
             right = [ask(r["question"])["verdict"] in expected_from_labels(r) for r in rows]
             writers = [str(r.get("author", "")) for r in rows]
-        else:
-            other = load_cases(dataset, name)
-            other_preds = [ask(c.question) for c in other]
-            right = [p["verdict"] in c.expected_verdicts for c, p in zip(other, other_preds, strict=True)]
+        else:  # dev or test: the run's own split is answered already
+            these = cases if name == split else load_cases(dataset, name)
+            answers = preds if name == split else [ask(c.question) for c in these]
+            right = [a["verdict"] in c.expected_verdicts for c, a in zip(these, answers, strict=True)]
         out[name] = {"verdict_accuracy": round(sum(right) / len(right), 4) if right else 0.0, "cases": len(right)}
         if name in ("dev", "test"):  # the same questions reworded, written apart from them
-            para = _paraphrases(dataset, cases, preds, ask) if name == split else _paraphrases(dataset, other, other_preds, ask)
+            para = _paraphrases(dataset, these, answers, ask)
             out[name].update({k: round(v, 4) for k, v in para.items() if k != "paraphrases"})
             if para:
                 out[name]["paraphrases"] = int(para["paraphrases"])
