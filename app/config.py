@@ -46,6 +46,10 @@ class AnswerConfig:
     mitigated_min: float = 0.6
     injection_min: float = 0.6
     omission_min: float = 0.5  # the question proposes skipping a duty (label, review, notice, assessment)
+    statute_min: float = 0.5  # the Act or Decree answers the question: their own sections lead retrieval
+    # An article that answered this share of the vote of the nearest training questions about the
+    # law is cited with the law's sections (writer-grouped: 0.885 of such suggestions name a gold article).
+    article_share_min: float = 0.5
     # the verdict rules
     top_deciding: int = 4  # how many of the best hits may decide a verdict directly
     policy_pool: int = 12  # the most similar policy clauses among which feature overlap decides

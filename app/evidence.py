@@ -72,7 +72,8 @@ def _distinct_docs(clauses: list[Clause], n: int) -> tuple[Clause, ...]:
 
 
 def _law_sections(index: ClauseIndex, refs: tuple[LawRef, ...]) -> list[Clause]:
-    """The sections of the Act or Decree that the question names by number."""
+    """The sections of the Act or Decree that the question names by number (or that answered the
+    training questions nearest to it)."""
     out: list[Clause] = []
     for ref in refs:
         kind = "decree" if ref.doc == "decree" else "law"
@@ -91,10 +92,14 @@ def gather(index: ClauseIndex, u: Understanding, vector: list[float], config: An
     """Retrieve once and collect every pool the rules may use."""
     hits = index.search(u.query, u.lang, max(k, 8), vector=vector, mode=mode)
     law: list[Clause] = _law_sections(index, u.law_refs)
-    if u.law_mention or u.law_refs or _names_defined_term(index, u, config):
+    if u.law_mention or u.law_refs or u.about_law or _names_defined_term(index, u, config):
         law_hits = _own_text_first(index.search(u.query, u.lang, 4, kinds=LAW_KINDS, vector=vector, mode=mode))
-        law += [h.clause for h in law_hits[: config.law_first]]
-        hits = _law_first(hits, law_hits[: config.law_first])
+        searched = law_hits[: config.law_first]
+        # The articles that answered the nearest training questions about the law lead, then the
+        # search's: law_first sections in all.
+        lead = list(dict.fromkeys(_law_sections(index, u.suggested) + [h.clause for h in searched]))[: config.law_first]
+        law += lead
+        hits = _law_first(hits, [h for h in searched if h.clause in lead])
     risks = set(u.risks) if not u.mitigated else set()
     limit = config.policy_pool
 

@@ -1,5 +1,7 @@
 """What a question asks, learned from labelled questions: intent, risk features, harmful purpose,
-mitigation, a duty proposed to be skipped (omission) and injection, each with a confidence.
+mitigation, a duty proposed to be skipped (omission), injection and whether the Act or its Decree
+answers it (statute), each with a confidence; and, for a question about the law, the articles that
+answered the training questions nearest to it.
 
 The heads are logistic regressions (trained by ``python -m evals.train_understanding`` on the
 ``train`` split of the evaluation data, never on dev or test) over features guidebot already
@@ -50,6 +52,9 @@ INTENTS = tuple(Intent)
 FEATURES = ("personal_data", "sensitive", "non_public", "decision", "hiring", "images_of_people", "harmful")
 RISKS = frozenset({"personal_data", "sensitive", "non_public"})
 FLAGS = ("mitigated", "injection", "omission")
+# Whether the Act or its Decree answers the question, named or not ("우리 챗봇 AI인 거 미리 알려야
+#돼?" asks Article 31): it sends retrieval to the law's own sections first.
+STATUTE = "statute"
 
 # -- formats -----------------------------------------------------------------------------------
 
@@ -93,6 +98,8 @@ class Understanding:
     query: str = ""  # the text used for retrieval: the question without injected instructions
     law_refs: tuple[LawRef, ...] = ()
     law_mention: bool = False
+    about_law: bool = False  # the statute head reads the question as one the Act or Decree answers
+    suggested: tuple[LawRef, ...] = ()  # articles that answered the nearest training questions about the law
     foreign_law: bool = False
     pii_found: bool = False
     named: frozenset[str] = frozenset()  # risks a data word of the clause lexicon names in the question
@@ -115,6 +122,7 @@ class Understanding:
             "omission": self.omission,
             "injection": self.injection,
             "law_refs": [f"{r.doc}#{r.anchor}" for r in self.law_refs],
+            "about_law": self.about_law or self.law_mention or bool(self.law_refs),
         }
 
 
@@ -185,15 +193,36 @@ class Neighbours:
     power: float = 4.0  # similarity weights sharpen towards the nearest
     intent_weight: float = 0.2  # share of the vote in the intent probabilities
     binary_weight: float = 0.3  # share of the vote in each binary head's probability
+    articles: tuple[str, ...] = ()  # per row, the Act/Decree articles that answer it ("act:art-36|decree:art-29"), or ""
     unit: np.ndarray = field(init=False, repr=False, compare=False)
+    law_rows: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "unit", self.vectors.astype(np.float32) / 127.0)
+        object.__setattr__(self, "law_rows", np.asarray([i for i, a in enumerate(self.articles) if a], dtype=np.int64))
 
     @classmethod
-    def of(cls, vectors: np.ndarray, intents: np.ndarray, binary: np.ndarray) -> Neighbours:
+    def of(cls, vectors: np.ndarray, intents: np.ndarray, binary: np.ndarray, articles: tuple[str, ...] = ()) -> Neighbours:
         quantised = np.clip(np.rint(np.asarray(vectors, dtype=np.float32) * 127.0), -127, 127).astype(np.int8)
-        return cls(quantised, np.asarray(intents, dtype=np.int8), np.asarray(binary, dtype=np.int8))
+        return cls(quantised, np.asarray(intents, dtype=np.int8), np.asarray(binary, dtype=np.int8), articles=tuple(articles))
+
+    def suggest_articles(self, vector: np.ndarray, min_share: float, most: int = 2) -> tuple[str, ...]:
+        """The articles that answered the k training questions about the law nearest to this one,
+        each with at least ``min_share`` of their similarity-weighted vote (at most ``most``)."""
+        if not len(self.law_rows):
+            return ()
+        sims = self.unit[self.law_rows] @ vector[: self.unit.shape[1]]
+        k = min(self.k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        weights = np.clip(sims[top], 0.0, None) ** self.power
+        if weights.sum() <= 0:
+            return ()
+        shares: dict[str, float] = {}
+        for row, weight in zip(self.law_rows[top], weights / weights.sum(), strict=True):
+            for article in self.articles[row].split("|"):
+                shares[article] = shares.get(article, 0.0) + float(weight)
+        ranked = sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))
+        return tuple(a for a, share in ranked[:most] if share >= min_share)
 
     def vote(self, vector: np.ndarray, n_intents: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Similarity-weighted label shares among the k nearest: (intent shares, binary shares;
@@ -221,7 +250,7 @@ class QuestionModel:
     intent_b: np.ndarray  # (n_intents,)
     binary_w: np.ndarray  # (n_binary, d)
     binary_b: np.ndarray  # (n_binary,)
-    binary_names: tuple[str, ...] = field(default=FEATURES + FLAGS)
+    binary_names: tuple[str, ...] = field(default=FEATURES + FLAGS + (STATUTE,))
     card: dict[str, Any] = field(default_factory=dict)
     neighbours: Neighbours | None = None
 
@@ -252,7 +281,7 @@ class QuestionModel:
         if memory is not None:
             params = [memory.k, memory.power, memory.intent_weight, memory.binary_weight]
             arrays |= {"nn_vectors": memory.vectors, "nn_intents": memory.intents, "nn_binary": memory.binary,
-                       "nn_params": np.asarray(params, dtype=np.float32)}
+                       "nn_params": np.asarray(params, dtype=np.float32), "nn_articles": np.asarray(memory.articles, dtype=str)}
         np.savez_compressed(path, **arrays)
 
     @classmethod
@@ -265,8 +294,9 @@ class QuestionModel:
             neighbours = None
             if "nn_vectors" in data:
                 k, power, w_intent, w_binary = (float(v) for v in data["nn_params"])
+                articles = tuple(str(a) for a in data["nn_articles"]) if "nn_articles" in data else ()
                 neighbours = Neighbours(data["nn_vectors"], data["nn_intents"], data["nn_binary"], int(k), power,
-                                        w_intent, w_binary)
+                                        w_intent, w_binary, articles)
             return cls(data["intent_w"], data["intent_b"], data["binary_w"], data["binary_b"],
                        tuple(str(n) for n in data["binary_names"]), json.loads(str(data["card"])), neighbours)
 
@@ -332,6 +362,12 @@ def law_references(text: str) -> tuple[tuple[LawRef, ...], bool]:
     return tuple(dict.fromkeys(refs)), bool(_LAW_NAME.search(text))
 
 
+def _law_ref(article: str) -> LawRef:
+    """``act:art-36`` -> LawRef("act", "art-36")."""
+    doc, _, anchor = article.partition(":")
+    return LawRef(doc, anchor)
+
+
 def _act_named(text: str) -> bool:
     return bool(re.search(r"기본법|Basic Act|Framework Act|\bthe Act\b|법 제", text, re.IGNORECASE))
 
@@ -362,15 +398,21 @@ def understand(question: str, lang: str | None, vector: Any, *, pii_found: bool 
     if pii_found or _MASK_LABEL.search(question):
         features.add("personal_data")
     refs, law_mention = law_references(query)
+    about_law = binary_p.get(STATUTE, 0.0) >= cfg.statute_min
+    suggested: tuple[LawRef, ...] = ()
+    if (about_law or law_mention) and not refs and model.neighbours is not None:
+        row = np.asarray(vector, dtype=np.float32)
+        suggested = tuple(_law_ref(a) for a in model.neighbours.suggest_articles(row, cfg.article_share_min))
     mitigated = binary_p.get("mitigated", 0.0) >= cfg.mitigated_min and not _MASK_LABEL.search(question)
     injection = injection or binary_p.get("injection", 0.0) >= cfg.injection_min
     confidence = {"intent": intent_conf, **{f"p_{k}": v for k, v in intent_p.items()}, **{f: round(binary_p[f], 4) for f in FEATURES}}
     confidence["mitigated"] = binary_p.get("mitigated", 0.0)
     confidence["omission"] = binary_p.get("omission", 0.0)
+    confidence[STATUTE] = binary_p.get(STATUTE, 0.0)
     return Understanding(
         lang=lang, intent=intent, confidence=confidence, features=frozenset(features), mitigated=mitigated,
         injection=injection, omission=binary_p.get("omission", 0.0) >= cfg.omission_min, query=query, law_refs=refs,
-        law_mention=law_mention, foreign_law=bool(_FOREIGN_LAW.search(query)), pii_found=pii_found,
+        law_mention=law_mention, about_law=about_law, suggested=suggested, foreign_law=bool(_FOREIGN_LAW.search(query)), pii_found=pii_found,
         named=frozenset(lexicon & features), wh=asks_wh(query, lang),
     )
 

@@ -95,7 +95,7 @@ def out_of_domain(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision
         return _decision(Verdict.NOT_COVERED, "out_of_domain", ev)
     if u.intent is not Intent.OUT_OF_DOMAIN or p_ood < cfg.ood_min or u.law_refs:
         return None
-    if not u.foreign_law and (ev.best_coverage >= cfg.ood_coverage_max or u.law_mention):
+    if not u.foreign_law and (ev.best_coverage >= cfg.ood_coverage_max or u.law_mention or u.about_law):
         return None
     # Using an AI tool at work is the documents' subject: only a confident reading refuses it
     # (a question about a foreign law names AI too: "the EU AI Act's fines").
@@ -128,7 +128,7 @@ def harmful_purpose(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decisi
 
 
 def _about_law(u: Understanding, ev: Evidence) -> bool:
-    return bool(u.law_refs or u.law_mention or ev.law or (ev.hits and ev.hits[0].clause.kind in ("law", "decree")))
+    return bool(u.law_refs or u.law_mention or u.about_law or ev.law or (ev.hits and ev.hits[0].clause.kind in ("law", "decree")))
 
 
 def information(u: Understanding, ev: Evidence, cfg: AnswerConfig) -> Decision | None:

@@ -32,6 +32,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "relevance_min": (0.35, 0.4, 0.45),
     "info_relevance_min": (0.2, 0.25, 0.3, 0.35),
     "omission_min": (0.4, 0.5, 0.6),
+    "statute_min": (0.4, 0.5, 0.6, 0.7),
 }
 PASSES = 1
 # Thresholds whose errors cost unequally take the cautious value less than MIN_GAIN questions

@@ -201,6 +201,24 @@ def test_a_store_changed_elsewhere_is_loaded_in_the_background(tmp_path: Path, s
     assert clock.monotonic() - assistant._checked < assistant_module.REFRESH_EVERY_S
 
 
+def test_a_question_the_act_answers_without_naming_it_brings_the_law_first(assistant: Assistant) -> None:
+    """The statute head reads what the Act answers though neither the Act nor an article is named,
+    and the articles that answered the nearest training questions about the law lead the citations;
+    an official's own use of a tool stays with the guidelines."""
+    for question, article in (("우리 구청 민원 챗봇이 AI로 돌아가는 거 이용자한테 미리 알려야 돼?", "kr-ai-basic-act#art-31"),
+                              ("our app makes deepfake videos, do we have to tell people they're AI made?", "kr-ai-basic-act#art-31"),
+                              ("외국 AI회사인데 한국 사무소 없으면 누구 세워야 됨?", "kr-ai-basic-act#art-36")):
+        data = assistant.ask(question).to_dict()
+        check_contract(data)
+        assert data["understanding"]["confidence"]["statute"] >= 0.5 and data["understanding"]["about_law"], data["understanding"]
+        cited = [c["clause"] for c in data["citations"]]
+        assert cited[0].split("#")[0] in {"kr-ai-basic-act", "kr-ai-basic-act-decree"}, cited
+        assert any(c == article or c.startswith(article + "-") for c in cited[:2]), (question, cited)
+    data = assistant.ask("팀장님 보고서 초안 챗GPT로 썼는데 말씀드려야 하나요?").to_dict()
+    assert data["understanding"]["confidence"]["statute"] < 0.5
+    assert data["citations"][0]["doc_id"] not in {"kr-ai-basic-act", "kr-ai-basic-act-decree"}
+
+
 def test_a_filtered_search_keeps_only_its_kinds_and_finds_the_article(assistant: Assistant) -> None:
     """The law-first search filters in memory after an unfiltered nearest-neighbour query."""
     question = "인공지능 생성물 표시 의무는 어떻게 되나요?"

@@ -12,6 +12,7 @@ from app.understand import (
     EDGE_DIM,
     FEATURES,
     HASH_DIM,
+    STATUTE,
     Intent,
     LawRef,
     Neighbours,
@@ -179,6 +180,44 @@ def test_intent_only_rows_teach_the_intent_head_alone() -> None:
     assert (a.neighbours.intents == intents).all()
 
 
+def test_the_statute_head_learns_from_law_questions_labels_and_uses_that_cannot_be_about_the_act() -> None:
+    """A law question's articles say whether the Act answers it (intent-only rows teach this head
+    too); a labeller's ``statute`` says so for other questions; an out-of-domain question or a
+    may-I about a tool is not about the Act's content; anything else carries no label (-1)."""
+    from evals.train_understanding import BINARY, labels, statute_label
+
+    law = {"intent": "information", "labels": "intent", "gold_articles": ["act:art-31"]}
+    outside = {"intent": "out_of_domain", "labels": "intent", "gold_articles": []}
+    labelled = {"intent": "obligation", "features": ["personal_data"], "statute": 1}
+    may_i = {"intent": "permission", "features": []}
+    unknown = {"intent": "information", "features": []}
+    assert [statute_label(r) for r in (law, outside, labelled, may_i, unknown)] == [1, 0, 1, 0, -1]
+    _, binary = labels([law, labelled, unknown])
+    statute = BINARY.index(STATUTE)
+    assert binary[0, statute] == 1 and (np.delete(binary[0], statute) == -1).all()  # no risk label on a law row
+    assert binary[1, BINARY.index("personal_data")] == 1 and binary[1, statute] == 1
+    assert binary[2, statute] == -1 and binary[2, BINARY.index("harmful")] == 0
+
+
+def test_a_head_learns_only_from_the_rows_labelled_for_it() -> None:
+    """Unlabelled rows (-1) neither teach a head nor vote on it."""
+    from evals.train_understanding import fit
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(40, 20 + HASH_DIM + EDGE_DIM))
+    intents = np.arange(40) % 4
+    binary = np.zeros((40, 2), dtype=int)
+    binary[::2, 1] = 1
+    binary[30:, 1] = -1
+    flipped = binary.copy()
+    flipped[30:, 1] = 1  # what the unlabelled rows would teach if they were read as labelled
+    a, b = fit(x, intents, binary, 1.0, 1.0), fit(x, intents, flipped, 1.0, 1.0)
+    assert not np.allclose(a.binary_w[1], b.binary_w[1])
+    c = fit(x[:30], intents[:30], binary[:30], 1.0, 1.0, neighbours=False)
+    assert np.allclose(a.binary_w[1], c.binary_w[1]) and np.allclose(a.binary_b[1], c.binary_b[1])
+    assert a.neighbours is not None and (a.neighbours.binary[30:, 1] == -1).all()
+
+
 def _memory() -> Neighbours:
     vectors = np.eye(4, 8, dtype=np.float32)  # four unit vectors
     binary = np.asarray([[1, 0], [1, -1], [0, -1], [0, -1]])
@@ -203,6 +242,27 @@ def test_the_neighbour_vote_weighs_the_nearest_and_skips_unknown_labels() -> Non
     query[2] = 1.0  # nearest rows 2 and 3, neither labelled for the second head
     second = memory.vote(query, 4)
     assert second is not None and np.isnan(second[1][1])
+
+
+def test_the_nearest_law_questions_suggest_their_articles(tmp_path: Path) -> None:
+    """Only training questions about the law vote; an article needs its share of the vote."""
+    vectors = np.eye(4, 8, dtype=np.float32)
+    articles = ("act:art-31", "act:art-31|decree:art-23", "", "act:art-36")
+    memory = Neighbours.of(vectors, np.zeros(4), np.zeros((4, 1)), articles)
+    memory = Neighbours(memory.vectors, memory.intents, memory.binary, k=2, power=1.0, articles=memory.articles)
+    query = np.zeros(8, dtype=np.float32)
+    query[0], query[1], query[2] = 0.6, 0.4, 0.69  # row 2 is the nearest, but carries no article
+    assert memory.suggest_articles(query, 0.5) == ("act:art-31",)  # rows 0 and 1 both name it
+    assert memory.suggest_articles(query, 0.3) == ("act:art-31", "decree:art-23")
+    assert memory.suggest_articles(query, 0.3, most=1) == ("act:art-31",)
+    far = np.zeros(8, dtype=np.float32)
+    far[7] = 1.0
+    assert memory.suggest_articles(far, 0.1) == ()
+    d = 8 + HASH_DIM + EDGE_DIM
+    model = QuestionModel(np.zeros((4, d)), np.zeros(4), np.zeros((1, d)), np.zeros(1), ("a",), neighbours=memory)
+    model.save(tmp_path / "m.npz")
+    again = QuestionModel.load(tmp_path / "m.npz").neighbours
+    assert again is not None and again.articles == articles and list(again.law_rows) == [0, 1, 3]
 
 
 def test_the_model_blends_the_vote_and_keeps_it_when_saved(tmp_path: Path) -> None:

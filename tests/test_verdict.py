@@ -227,6 +227,20 @@ def test_naming_the_act_keeps_a_question_in_scope_unless_it_is_a_foreign_law() -
     assert d.verdict is Verdict.NOT_COVERED
 
 
+def test_a_question_the_act_answers_unnamed_is_kept_in_scope_and_answered_with_what_it_says() -> None:
+    """"과태료 누가 매겨요?" names neither the Act nor an article; the statute head reads it as one
+    the Act answers: the gate keeps it in, and a "must we" about it is answered with the law's text."""
+    u = understanding(Intent.OUT_OF_DOMAIN, 0.9, about_law=True)
+    d = decide(u, evidence(hit(LABEL_DUTY), best_coverage=0.2, question_tags=frozenset()), CFG)
+    assert d.verdict is not Verdict.NOT_COVERED
+    assert decide(replace(u, about_law=False), evidence(hit(LABEL_DUTY), best_coverage=0.2, question_tags=frozenset()),
+                  CFG).verdict is Verdict.NOT_COVERED
+    d = decide(understanding(Intent.OBLIGATION, about_law=True), evidence(hit(VERIFY), law=(LABEL_DUTY,)), CFG)
+    assert (d.verdict, d.rule) == (Verdict.INFO, "information") and d.law[0] is LABEL_DUTY
+    u = understanding(Intent.OUT_OF_DOMAIN, 0.9, about_law=True, foreign_law=True)  # what GDPR says stays out
+    assert decide(u, evidence(hit(LABEL_DUTY), question_tags=frozenset()), CFG).verdict is Verdict.NOT_COVERED
+
+
 def test_a_foreign_law_that_names_ai_is_still_out_of_domain() -> None:
     """"The EU AI Act's maximum fine" names AI; the AI-use escape is for using AI, not for other laws."""
     u = understanding(Intent.OUT_OF_DOMAIN, 0.7, foreign_law=True)
