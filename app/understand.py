@@ -206,17 +206,22 @@ class Neighbours:
         quantised = np.clip(np.rint(np.asarray(vectors, dtype=np.float32) * 127.0), -127, 127).astype(np.int8)
         return cls(quantised, np.asarray(intents, dtype=np.int8), np.asarray(binary, dtype=np.int8), articles=tuple(articles))
 
+    def _nearest(self, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The k most similar rows and their sharpened weights, or None when none is similar at all."""
+        k = min(self.k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        weights = np.clip(sims[top], 0.0, None) ** self.power
+        return (top, weights) if weights.sum() > 0 else None
+
     def suggest_articles(self, vector: np.ndarray, min_share: float, most: int = 2) -> tuple[str, ...]:
         """The articles that answered the k training questions about the law nearest to this one,
         each with at least ``min_share`` of their similarity-weighted vote (at most ``most``)."""
         if not len(self.law_rows):
             return ()
-        sims = self.unit[self.law_rows] @ vector[: self.unit.shape[1]]
-        k = min(self.k, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        weights = np.clip(sims[top], 0.0, None) ** self.power
-        if weights.sum() <= 0:
+        nearest = self._nearest(self.unit[self.law_rows] @ vector[: self.unit.shape[1]])
+        if nearest is None:
             return ()
+        top, weights = nearest
         shares: dict[str, float] = {}
         for row, weight in zip(self.law_rows[top], weights / weights.sum(), strict=True):
             for article in self.articles[row].split("|"):
@@ -227,12 +232,10 @@ class Neighbours:
     def vote(self, vector: np.ndarray, n_intents: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Similarity-weighted label shares among the k nearest: (intent shares, binary shares;
         NaN for a head none of them is labelled for), or None when none is similar at all."""
-        sims = self.unit @ vector[: self.unit.shape[1]]
-        k = min(self.k, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        weights = np.clip(sims[top], 0.0, None) ** self.power
-        if weights.sum() <= 0:
+        nearest = self._nearest(self.unit @ vector[: self.unit.shape[1]])
+        if nearest is None:
             return None
+        top, weights = nearest
         intents = np.bincount(self.intents[top], weights=weights, minlength=n_intents) / weights.sum()
         labels = self.binary[top].astype(np.float32)
         known = (labels >= 0) * weights[:, None]
