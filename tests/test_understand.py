@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.config import get_config
 from app.understand import (
     EDGE_DIM,
     FEATURES,
@@ -109,8 +110,6 @@ def test_negated_removal_keeps_the_risk(usem3) -> None:
 def test_placeholders_typed_by_the_official_may_mean_removal_but_found_data_never_does(usem3) -> None:
     """Mask labels the official typed are read like other words; when the masker found personal
     data in the question, it is there, whatever the question says of it."""
-    from app.config import get_config
-
     question = "I replaced every name with [NAME] and every phone number with [PHONE] before pasting. Can Copilot summarise it now?"
     vector = usem3.embed_query(retrieval_query(question))
     lenient = get_config().with_(mitigated_min=0.3)
