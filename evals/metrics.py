@@ -54,12 +54,15 @@ def id_precision(cases: list[Case], preds: list[Prediction]) -> dict[str, float]
 
 
 def verdict_metrics(cases: list[Case], preds: list[Prediction]) -> dict[str, float]:
-    """Accuracy (the verdict is one of the expected ones) and per-category accuracy."""
+    """Accuracy (the verdict is one of the expected ones), per category and per kind."""
     correct = [1.0 if p["verdict"] in c.expected_verdicts else 0.0 for c, p in zip(cases, preds, strict=True)]
     out = {"verdict_accuracy": _mean(correct)}
     for category in sorted({c.category for c in cases}):
         values = [v for c, v in zip(cases, correct, strict=True) if c.category == category]
         out[f"verdict_accuracy/{category}"] = _mean(values)
+    for kind in sorted({c.kind for c in cases if c.kind}):  # law kinds, and mitigation (is the risky data gone?)
+        values = [v for c, v in zip(cases, correct, strict=True) if c.kind == kind]
+        out[f"verdict_accuracy/kind/{kind}"] = _mean(values)
     return out
 
 

@@ -53,6 +53,14 @@ def test_verdict_accuracy_and_confusion() -> None:
     assert matrix["info"]["not_covered"] == 1 and matrix["conditional"]["conditional"] == 1
 
 
+def test_verdict_accuracy_per_kind() -> None:
+    cases = [case("a", ["not_allowed"], [], category="not_allowed", kind="mitigation"),
+             case("b", ["conditional", "allowed"], [], category="conditional", kind="mitigation"), case("c", ["info"], [])]
+    out = M.verdict_metrics(cases, [pred("not_allowed", []), pred("not_allowed", []), pred("info", [])])
+    assert out["verdict_accuracy/kind/mitigation"] == pytest.approx(1 / 2)  # a right, b wrong; c has no kind
+    assert not any(k.startswith("verdict_accuracy/kind/") and k != "verdict_accuracy/kind/mitigation" for k in out)
+
+
 def test_citation_precision_recall_judged_by_gold_clauses() -> None:
     """Precision: cited clauses that are gold (or a part of one) with a verbatim quote; recall: gold clauses cited."""
     citations = [cite(1, "d#art-31-2", PROHIBIT, "prohibits", quote="must not enter personal information"),
