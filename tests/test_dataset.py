@@ -51,3 +51,11 @@ def test_paraphrases_cover_dev_and_test_apart() -> None:
         ids = [c.id for c in CASES if c.split == split]
         assert sum(per_case[i] for i in ids) >= 3 * len(ids) - 5, split
         assert sum(per_case[i] >= 2 for i in ids) == len(ids), split
+
+
+def test_dev_and_test_ask_whether_the_risky_data_is_gone() -> None:
+    """Both splits hold questions where the data was really removed and questions where a
+    mitigation word appears but the data stays, so calibration and the gate both see the reading."""
+    for split in ("dev", "test"):
+        verdicts = Counter(c.expected_verdicts[0] for c in CASES if c.split == split and c.kind == "mitigation")
+        assert verdicts["not_allowed"] >= 10 and verdicts["conditional"] >= 10, (split, verdicts)
